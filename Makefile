@@ -1,0 +1,39 @@
+# The two commands of the README: `make demo` and `make test`. Both bootstrap .venv themselves.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+DEMO   := .theragraph/demo
+export THERAGRAPH_SECRET_FILE ?= $(CURDIR)/.theragraph/demo-secret.key
+
+.PHONY: install demo test bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	# torch first, pinned, so pip takes the CPU wheel on disk instead of a multi-GB CUDA build
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[gnn,test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+$(THERAGRAPH_SECRET_FILE):
+	mkdir -p $(dir $@)
+	$(BIN)/python -c "import secrets; print(secrets.token_hex(32))" > $@
+	chmod 600 $@
+
+demo: install $(THERAGRAPH_SECRET_FILE)
+	rm -rf $(DEMO)
+	$(BIN)/theragraph synth --patients 20 --seed 7 --out $(DEMO)/data
+	$(BIN)/theragraph ingest $(DEMO)/data --store $(DEMO)/store --report $(DEMO)/ingest-report.json
+	$(BIN)/theragraph query --store $(DEMO)/store -f queries/summarize-cohort.rq
+	$(BIN)/theragraph query --store $(DEMO)/store -f queries/list-pet-suv.rq
+
+test: install
+	$(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/python bench/ingest_dicom.py
+
+clean:
+	rm -rf $(VENV) .theragraph .pytest_cache

@@ -1,0 +1,33 @@
+"""Options and helpers shared by several commands (store location, stderr console)."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+from theragraph.config import get_settings
+from theragraph.errors import TheragraphError
+from theragraph.report import ExitCode
+from theragraph.store import Store, open_store
+
+#: Diagnostics and progress go to stderr; results go to stdout.
+err_console = Console(stderr=True)
+
+STORE_HELP = (
+    "Store: a directory for the embedded pyoxigraph store (default: THERAGRAPH_STORE or "
+    ".theragraph/store), or sparql+http://host:port/path for a remote SPARQL endpoint."
+)
+
+
+def resolve_store_location(store: str | None) -> str:
+    """Return the explicit ``--store`` or the configured default."""
+    return store or get_settings().store
+
+
+def open_store_or_exit(store: str | None, *, read_only: bool = False) -> Store:
+    """Open the store, or print why not and exit with code 3."""
+    try:
+        return open_store(resolve_store_location(store), read_only=read_only)
+    except TheragraphError as exc:
+        err_console.print(f"[red]error[/red] [{exc.code}] {exc}")
+        raise typer.Exit(code=ExitCode.CANNOT_START) from exc

@@ -1,0 +1,43 @@
+"""``theragraph query``: run SPARQL against the store and print the results."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from theragraph.cli.options import STORE_HELP, err_console, open_store_or_exit
+from theragraph.errors import QueryError
+from theragraph.query.results import FORMATS, write_results
+from theragraph.report import ExitCode
+
+app = typer.Typer()
+
+
+@app.command("query")
+def query_command(
+    sparql: str | None = typer.Argument(None, help="The SPARQL query text (or use -f)."),
+    file: Path | None = typer.Option(None, "--file", "-f", help="Read the query from a .rq file."),
+    store: str | None = typer.Option(None, "--store", help=STORE_HELP),
+    output_format: str = typer.Option(
+        "table", "--format", help=f"Output format: {', '.join(FORMATS)}."
+    ),
+) -> None:
+    """Run a SPARQL query over all graphs of the store (default graph = union of named graphs)."""
+    if (sparql is None) == (file is None):
+        err_console.print("give exactly one of QUERY or --file FILE.rq")
+        raise typer.Exit(code=ExitCode.USAGE)
+    if output_format not in FORMATS:
+        err_console.print(f"unknown --format {output_format!r}; use one of {', '.join(FORMATS)}")
+        raise typer.Exit(code=ExitCode.USAGE)
+    text = file.read_text() if file is not None else sparql
+    assert text is not None
+    db = open_store_or_exit(store, read_only=True)
+    try:
+        results = db.query(text)
+        write_results(results, sys.stdout, fmt=output_format)
+    except QueryError as exc:
+        err_console.print(f"[red]error[/red] [{exc.code}] {exc}")
+        raise typer.Exit(code=ExitCode.PARTIAL) from exc
+    raise typer.Exit(code=ExitCode.OK)

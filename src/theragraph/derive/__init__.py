@@ -1,0 +1,1 @@
+"""Derived quantities (SUV, BED, ...): pure functions on records."""

@@ -1,0 +1,1 @@
+"""Readers: parse one source document into plain records with PHI removed. No RDF here."""

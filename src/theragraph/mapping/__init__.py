@@ -1,0 +1,1 @@
+"""Mappers: records -> RDF triples, driven by the declarative files in mappings/."""

@@ -1,0 +1,1 @@
+"""Pipelines: source files -> records -> mapped graphs -> validation -> store."""

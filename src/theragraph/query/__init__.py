@@ -1,0 +1,1 @@
+"""Curated queries (queries/*.rq) and rendering of SPARQL results."""

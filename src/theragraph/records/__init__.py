@@ -1,0 +1,1 @@
+"""Plain typed records produced by the readers (PHI already removed)."""

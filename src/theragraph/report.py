@@ -1,0 +1,120 @@
+"""Ingest and command reports: issues with stable codes, per-file outcomes, exit codes.
+
+Reports are pydantic models so they serialise to JSON for ``--report FILE`` and can be returned
+by the API unchanged. Library callers use :meth:`IngestReport.raise_for_errors`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from enum import IntEnum
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from theragraph.errors import InputError
+
+# Stable issue codes. Tests assert on these, never on message wording.
+CODES: dict[str, str] = {
+    "read.not-dicom": "file is not DICOM (no DICM preamble and not parseable as DICOM)",
+    "read.corrupt": "file is truncated or corrupt",
+    "read.invalid-json": "file is not valid JSON / NDJSON",
+    "read.unknown-format": "file content matches no supported source format",
+    "read.missing-attribute": "a required DICOM attribute or FHIR element is missing",
+    "read.invalid-resource": "a FHIR resource fails R4 validation",
+    "read.unknown-resource-type": "a FHIR resourceType is not known to FHIR R4",
+    "read.schema": "a dosimetry report fails its JSON Schema",
+    "deid.private-dropped": "private tags were dropped",
+    "suv.not-pet": "series is not PET (or quantitative SPECT stored with Units BQML)",
+    "suv.missing-weight": "PatientWeight missing or zero",
+    "suv.missing-dose": "RadionuclideTotalDose missing or zero",
+    "suv.missing-time": "injection or reference time cannot be determined",
+    "suv.missing-half-life": "radionuclide half-life unknown",
+    "suv.not-corrected": "CorrectedImage lacks ATTN or DECY",
+    "suv.unsupported-units": "Units value has no SUV rule",
+    "map.unmapped-code": "a code has no mapping to an ontology term",
+    "map.unmapped-element": "a source element has no mapping",
+    "map.invalid-value": "a value does not fit the mapped datatype or unit",
+    "link.dangling-reference": "a reference points to a record not in the store or batch",
+    "shacl.violation": "the graph violates a SHACL shape",
+    "store.write-failed": "the store rejected the write",
+    "internal.bug": "an unexpected error (a bug): see the debug log",
+}
+
+
+class ExitCode(IntEnum):
+    """Exit codes shared by every command (house style A4)."""
+
+    OK = 0
+    PARTIAL = 1
+    USAGE = 2
+    CANNOT_START = 3
+
+
+Severity = Literal["error", "warning", "info"]
+Status = Literal["ingested", "unchanged", "skipped", "failed", "quarantined"]
+
+
+class Issue(BaseModel):
+    """One problem found in a source record."""
+
+    code: str
+    severity: Severity = "error"
+    message: str
+    location: str | None = Field(
+        default=None, description="DICOM keyword/tag, FHIR path or JSON pointer inside the file"
+    )
+
+
+class FileOutcome(BaseModel):
+    """What happened to one source file (or one record inside it)."""
+
+    path: str
+    status: Status
+    kind: str | None = Field(default=None, description="dicom, fhir, dosimetry, ...")
+    graphs: list[str] = Field(default_factory=list)
+    issues: list[Issue] = Field(default_factory=list)
+
+
+class IngestReport(BaseModel):
+    """The full outcome of one ingest run."""
+
+    files: list[FileOutcome] = Field(default_factory=list)
+    graphs_written: int = 0
+    quads_written: int = 0
+    counts: dict[str, int] = Field(
+        default_factory=dict, description="free-form counters, e.g. unmapped elements per profile"
+    )
+
+    def add(self, outcome: FileOutcome) -> None:
+        """Append one file outcome."""
+        self.files.append(outcome)
+
+    @property
+    def failed(self) -> list[FileOutcome]:
+        """Outcomes that did not land (skipped or failed)."""
+        return [f for f in self.files if f.status in ("skipped", "failed")]
+
+    def status_counts(self) -> Counter[str]:
+        """Count outcomes per status."""
+        return Counter(f.status for f in self.files)
+
+    def exit_code(self) -> ExitCode:
+        """Return 0 when every file landed, 1 when some were skipped or failed."""
+        return ExitCode.PARTIAL if self.failed else ExitCode.OK
+
+    def raise_for_errors(self) -> None:
+        """Raise :class:`InputError` naming the first failed file, if any failed.
+
+        Raises:
+            InputError: when at least one file was skipped or failed.
+        """
+        if self.failed:
+            first = self.failed[0]
+            reason = first.issues[0].message if first.issues else first.status
+            code = first.issues[0].code if first.issues else "read.invalid"
+            raise InputError(
+                f"{len(self.failed)} file(s) did not land; first: {reason}",
+                path=first.path,
+                code=code,
+            )

@@ -1,0 +1,157 @@
+"""The embedded default: a pyoxigraph (RocksDB) store on disk, or in memory for tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import pyoxigraph as ox
+
+from theragraph.errors import QueryError, StoreError
+from theragraph.store.base import GraphWrite
+
+_DUMP_FORMATS = {"nq": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG}
+
+
+class OxigraphStore:
+    """A :class:`~theragraph.store.base.Store` backed by ``pyoxigraph.Store``."""
+
+    def __init__(self, path: Path | str | None = None, *, read_only: bool = False) -> None:
+        """Open (or create) the store.
+
+        Args:
+            path: directory of the on-disk store; None for an in-memory store.
+            read_only: open an existing on-disk store without taking the write lock.
+
+        Raises:
+            StoreError: when the directory is locked by another process or unreadable.
+        """
+        self.path = Path(path) if path is not None else None
+        try:
+            if self.path is None:
+                self._store = ox.Store()
+            elif read_only:
+                self._store = ox.Store.read_only(str(self.path))
+            else:
+                self.path.mkdir(parents=True, exist_ok=True)
+                self._store = ox.Store(str(self.path))
+        except OSError as exc:
+            raise StoreError(
+                f"cannot open the store at {self.path}: {exc}. If another theragraph process "
+                "is using it, stop that process or open this one read-only.",
+                code="store.locked",
+            ) from exc
+
+    def __repr__(self) -> str:
+        return f"OxigraphStore({str(self.path) if self.path else ':memory:'})"
+
+    @property
+    def raw(self) -> ox.Store:
+        """The underlying pyoxigraph store (for the store layer and its peers only)."""
+        return self._store
+
+    def replace_graphs(self, writes: Sequence[GraphWrite]) -> int:
+        """Replace named graphs atomically: one SPARQL update = one transaction."""
+        if not writes:
+            return 0
+        parts: list[str] = []
+        total = 0
+        for write in writes:
+            graph = ox.NamedNode(write.graph)
+            parts.append(f"DROP SILENT GRAPH {graph}")
+        body: list[str] = []
+        for write in writes:
+            if not write.triples:
+                continue
+            total += len(write.triples)
+            # N-Triples lines are valid SPARQL triple syntax inside INSERT DATA.
+            data = ox.serialize(write.triples, format=ox.RdfFormat.N_TRIPLES)
+            body.append(f"GRAPH <{write.graph}> {{\n{data.decode()}}}")
+        update = " ;\n".join(parts)
+        if body:
+            update += " ;\nINSERT DATA {\n" + "\n".join(body) + "\n}"
+        try:
+            self._store.update(update)
+        except (OSError, SyntaxError) as exc:
+            raise StoreError(f"write failed: {exc}", code="store.write-failed") from exc
+        return total
+
+    def delete_graphs(self, graphs: Iterable[str]) -> None:
+        """Delete named graphs in one transaction."""
+        ops = [f"DROP SILENT GRAPH <{ox.NamedNode(g).value}>" for g in graphs]
+        if ops:
+            self._store.update(" ;\n".join(ops))
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        default_graph: Sequence[str] | None = None,
+        named_graphs: Sequence[str] | None = None,
+        substitutions: dict[str, Any] | None = None,
+        union_default_graph: bool = True,
+    ) -> Any:
+        """Run a SPARQL query (see :meth:`Store.query`).
+
+        Raises:
+            QueryError: on a syntax error (message has line and column) or evaluation error.
+        """
+        kwargs: dict[str, Any] = {}
+        if default_graph is not None:
+            kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graph]
+        else:
+            kwargs["use_default_graph_as_union"] = union_default_graph
+        if named_graphs is not None:
+            kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+        if substitutions:
+            kwargs["substitutions"] = {ox.Variable(k): v for k, v in substitutions.items()}
+        try:
+            return self._store.query(sparql, **kwargs)
+        except SyntaxError as exc:
+            raise QueryError(f"SPARQL syntax error: {exc}", code="query.syntax") from exc
+        except OSError as exc:
+            raise QueryError(f"query failed: {exc}", code="query.failed") from exc
+
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL Update in one transaction."""
+        try:
+            self._store.update(sparql)
+        except SyntaxError as exc:
+            raise QueryError(f"SPARQL syntax error: {exc}", code="query.syntax") from exc
+        except OSError as exc:
+            raise StoreError(f"update failed: {exc}", code="store.write-failed") from exc
+
+    def named_graphs(self) -> list[str]:
+        """Return all named graph IRIs."""
+        return [g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode)]
+
+    def graph_exists(self, graph: str) -> bool:
+        """Return True when the graph holds at least one quad."""
+        node = ox.NamedNode(graph)
+        return next(iter(self._store.quads_for_pattern(None, None, None, node)), None) is not None
+
+    def count_quads(self) -> int:
+        """Return the number of quads."""
+        return len(self._store)
+
+    def dump(self, output: IO[bytes], *, format: str = "nq") -> None:
+        """Write all quads as N-Quads or TriG."""
+        try:
+            rdf_format = _DUMP_FORMATS[format]
+        except KeyError as exc:
+            raise ValueError(f"unknown dump format {format!r}; use one of {list(_DUMP_FORMATS)}") from exc
+        self._store.dump(output, format=rdf_format)
+
+    def quads(self, graph: str | None = None) -> Iterator[ox.Quad]:
+        """Iterate over quads, optionally of one graph."""
+        node = ox.NamedNode(graph) if graph is not None else None
+        return iter(self._store.quads_for_pattern(None, None, None, node))
+
+    def close(self) -> None:
+        """Flush pending writes; the store is released when garbage-collected."""
+        if self.path is not None:
+            try:
+                self._store.flush()
+            except OSError:
+                pass

@@ -1,0 +1,1 @@
+"""The synthetic theranostics cohort generator (never imports theragraph.ingest)."""

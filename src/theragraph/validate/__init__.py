@@ -1,0 +1,1 @@
+"""SHACL validation: shapes loading, the fast SPARQL engine, the pyshacl reference, reports."""
