@@ -29,6 +29,10 @@ def project_root() -> Path | None:
     env = os.environ.get("THERAGRAPH_RESOURCES_DIR")
     if env:
         return Path(env)
+    # A checkout we are working in wins over the one the package was installed from.
+    for candidate in (Path.cwd(), *Path.cwd().parents):
+        if _is_project_root(candidate):
+            return candidate
     try:
         direct = metadata.distribution("theragraph").read_text("direct_url.json")
     except metadata.PackageNotFoundError:
@@ -39,9 +43,6 @@ def project_root() -> Path | None:
             candidate = Path(unquote(urlparse(url).path))
             if _is_project_root(candidate):
                 return candidate
-    for candidate in (Path.cwd(), *Path.cwd().parents):
-        if _is_project_root(candidate):
-            return candidate
     return None
 
 

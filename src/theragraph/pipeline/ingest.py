@@ -126,6 +126,8 @@ class IngestPipeline:
         self.handlers = handlers if handlers is not None else default_handlers()
         self.validator = validator
         self.on_invalid = on_invalid
+        if self.ctx.store is None:
+            self.ctx.store = store
 
     def classify(self, files: list[Path], report: IngestReport) -> dict[str, list[Path]]:
         """Assign each file to the first handler whose sniff accepts it; report the rest."""

@@ -14,6 +14,7 @@ from typing import Protocol
 from theragraph.ids import Pseudonymizer
 from theragraph.mapping.base import MappedGraph
 from theragraph.report import FileOutcome
+from theragraph.store.base import Store
 
 
 @dataclass(slots=True)
@@ -26,6 +27,7 @@ class IngestContext:
     issuer_map: dict[str, str] = field(default_factory=dict)
     default_issuer: str = "urn:theragraph:default-issuer"
     fail_fast: bool = False
+    store: Store | None = None  # for look-ups of records ingested earlier (reference resolution)
     counts: dict[str, int] = field(default_factory=dict)
 
     def relative(self, path: Path) -> str:
@@ -44,6 +46,16 @@ class IngestContext:
     def count(self, key: str, n: int = 1) -> None:
         """Increase a free-form report counter (e.g. ``unmapped.Observation.note``)."""
         self.counts[key] = self.counts.get(key, 0) + n
+
+
+@dataclass(slots=True)
+class SeriesFiles:
+    """The files of one DICOM series, as grouped by the DICOM handler (original UIDs: never stored)."""
+
+    modality: str
+    series_uid: str
+    sop_class_uid: str
+    files: list[Path]
 
 
 @dataclass(slots=True)
