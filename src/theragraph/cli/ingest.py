@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from theragraph.cli.options import STORE_HELP, err_console, open_store_or_exit
+from theragraph.cli.options import STORE_HELP, err_console, open_store_or_exit, print_error
 from theragraph.config import get_settings
 from theragraph.errors import ConfigError
 from theragraph.ids import Pseudonymizer
@@ -28,7 +29,10 @@ def print_summary(report: IngestReport) -> None:
     )
     for outcome in report.failed[:20]:
         for issue in outcome.issues[:1]:
-            err_console.print(f"  [yellow]{outcome.status}[/yellow] {outcome.path}: [{issue.code}] {issue.message}")
+            err_console.print(
+                f"  [yellow]{outcome.status}[/yellow] "
+                + escape(f"{outcome.path}: [{issue.code}] {issue.message}")
+            )
     if len(report.failed) > 20:
         err_console.print(f"  ... and {len(report.failed) - 20} more (see --report)")
 
@@ -64,7 +68,7 @@ def ingest_command(
     try:
         secret = settings.secret_bytes()
     except ConfigError as exc:
-        err_console.print(f"[red]error[/red] [{exc.code}] {exc}")
+        print_error(exc)
         raise typer.Exit(code=ExitCode.CANNOT_START) from exc
     db = open_store_or_exit(store)
     root = paths[0] if len(paths) == 1 and paths[0].is_dir() else Path.cwd()

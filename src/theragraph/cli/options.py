@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from theragraph.config import get_settings
 from theragraph.errors import TheragraphError
@@ -19,6 +20,11 @@ STORE_HELP = (
 )
 
 
+def print_error(exc: TheragraphError) -> None:
+    """Print an error with its stable code to stderr (markup-safe)."""
+    err_console.print(f"[red]error[/red] {escape(f'[{exc.code}]')} {escape(str(exc))}")
+
+
 def resolve_store_location(store: str | None) -> str:
     """Return the explicit ``--store`` or the configured default."""
     return store or get_settings().store
@@ -29,5 +35,5 @@ def open_store_or_exit(store: str | None, *, read_only: bool = False) -> Store:
     try:
         return open_store(resolve_store_location(store), read_only=read_only)
     except TheragraphError as exc:
-        err_console.print(f"[red]error[/red] [{exc.code}] {exc}")
+        print_error(exc)
         raise typer.Exit(code=ExitCode.CANNOT_START) from exc

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from theragraph.cli.options import STORE_HELP, err_console, open_store_or_exit
+from theragraph.cli.options import STORE_HELP, err_console, open_store_or_exit, print_error
 from theragraph.errors import QueryError
 from theragraph.query.results import FORMATS, write_results
 from theragraph.report import ExitCode
@@ -38,6 +38,6 @@ def query_command(
         results = db.query(text)
         write_results(results, sys.stdout, fmt=output_format)
     except QueryError as exc:
-        err_console.print(f"[red]error[/red] [{exc.code}] {exc}")
+        print_error(exc)
         raise typer.Exit(code=ExitCode.PARTIAL) from exc
     raise typer.Exit(code=ExitCode.OK)
