@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence as DicomSequence
+from pydicom.tag import Tag
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
 
 PET_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.128"
@@ -160,6 +162,17 @@ def add_philips_pet_private(
     if activity_scale_factor is not None:
         values[0x09] = ("DS", f"{activity_scale_factor:.10g}")
     add_private_block(ds, 0x7053, "Philips PET Private Group", values, block=block)
+
+
+def set_raw_value(ds: Dataset, keyword: str, vr: str, raw: bytes) -> None:
+    """Put an unvalidated value into ``ds`` (junk that pydicom refuses to set, as real files hold).
+
+    ``raw`` is padded to an even length with a space, as DICOM requires.
+    """
+    if len(raw) % 2:
+        raw += b" "
+    tag = Tag(keyword)
+    ds._dict[tag] = RawDataElement(tag, vr, len(raw), raw, 0, False, True)  # noqa: SLF001
 
 
 def write_dataset(ds: Dataset, path: Path, *, implicit: bool = False) -> Path:

@@ -9,6 +9,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from theragraph.cli.options import err_console
@@ -53,18 +54,21 @@ def series_summary(series: SuvSeriesInputs, result: SuvResult) -> dict[str, Any]
 
 def _print_table(rows: list[dict[str, Any]]) -> None:
     table = Table(title="SUV per series")
-    for column in ("series", "modality", "n", "units", "SUVbw factor", "rule", "reason"):
-        table.add_column(column)
+    table.add_column("series", overflow="fold")
+    for column in ("modality", "n", "units", "SUVbw factor"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("rule", no_wrap=True, min_width=max((len(r["rule"]) for r in rows), default=4))
+    table.add_column("reason", overflow="fold")
     for row in rows:
         factor = row["suvbw_factor"]
         table.add_row(
-            str(row["series_instance_uid"]),
+            escape(str(row["series_instance_uid"])),
             str(row["modality"] or ""),
             str(row["n_instances"]),
             str(row["units"] or ""),
             f"{factor:.6g}" if factor is not None else "-",
             row["rule"],
-            f"[{row['code']}] {row['reason']}" if row["code"] else "",
+            escape(f"[{row['code']}] {row['reason']}") if row["code"] else "",
         )
     Console().print(table)
 
