@@ -31,6 +31,9 @@ GE_PET_CREATOR = "GEMS_PETD_01"
 GE_PET_GROUP = 0x0009
 GE_SCAN_DATETIME = 0x0D  # (0009,xx0D) PET scan_datetime (DT); QIBA SUV: GE scan-time branch
 GE_ADMIN_DATETIME = 0x3B  # (0009,xx3B) PET admin_datetime (DT)
+SIEMENS_PET_CREATOR = "SIEMENS MED PT"
+SIEMENS_PET_GROUP = 0x0071
+SIEMENS_DECAY_CORRECTION_DATETIME = 0x22  # (0071,xx22) Decay Correction DateTime (DT)
 PHILIPS_PET_CREATOR = "Philips PET Private Group"
 PHILIPS_PET_GROUP = 0x7053
 PHILIPS_SUV_SCALE_FACTOR = 0x00  # (7053,xx00) SUV Scale Factor (DS)
@@ -119,6 +122,11 @@ def _codes(value: Any) -> tuple[str, ...] | None:
     return cleaned or None
 
 
+def _upper(value: Any) -> str | None:
+    text = to_text(value)
+    return text.upper() if text else None
+
+
 def _item(ds: Dataset, keyword: str) -> Dataset | None:
     """Return the first item of sequence ``keyword``, or None."""
     seq = _raw(ds, keyword)
@@ -163,26 +171,110 @@ def find_private(ds: Dataset, group: int, creator: str, offset: int) -> Any:
     return None
 
 
-def _pixel_transform(ds: Dataset) -> tuple[float | None, float | None]:
-    """Return (RescaleSlope, RescaleIntercept), also from enhanced multi-frame functional groups."""
+def _functional_group(ds: Dataset, frame: Dataset | None, keyword: str) -> Dataset | None:
+    """Return a functional-group macro item, per-frame first, then shared (PS3.3 C.7.6.16)."""
+    if frame is not None:
+        item = _item(frame, keyword)
+        if item is not None:
+            return item
+    shared = _item(ds, "SharedFunctionalGroupsSequence")
+    return _item(shared, keyword) if shared is not None else None
+
+
+def _frames(ds: Dataset) -> list[Dataset]:
+    seq = _raw(ds, "PerFrameFunctionalGroupsSequence")
+    try:
+        return [item for item in seq if isinstance(item, Dataset)] if seq is not None else []
+    except TypeError:
+        return []
+
+
+@dataclass(slots=True)
+class _FrameValues:
+    reference: list[str] = field(default_factory=list)
+    acquisition: list[str] = field(default_factory=list)
+    durations: list[float] = field(default_factory=list)
+    slopes: list[float] = field(default_factory=list)
+
+
+def _frame_values(ds: Dataset) -> _FrameValues:
+    """Collect per-frame timing and rescale of an enhanced multi-frame image (all or nothing)."""
+    values = _FrameValues()
+    frames = _frames(ds)
+    for frame in frames:
+        content = _item(frame, "FrameContentSequence")
+        if content is not None:
+            reference = to_text(_raw(content, "FrameReferenceDateTime"))
+            acquisition = to_text(_raw(content, "FrameAcquisitionDateTime"))
+            duration = to_float(_raw(content, "FrameAcquisitionDuration"))
+            if reference:
+                values.reference.append(reference)
+            if acquisition:
+                values.acquisition.append(acquisition)
+            if duration is not None:
+                values.durations.append(duration)
+        transform = _functional_group(ds, frame, "PixelValueTransformationSequence")
+        slope = to_float(_raw(transform, "RescaleSlope")) if transform is not None else None
+        if slope is not None:
+            values.slopes.append(slope)
+    n = len(frames)
+    for name in ("reference", "acquisition", "durations", "slopes"):
+        if len(getattr(values, name)) != n:
+            setattr(values, name, [])
+    return values
+
+
+def _pixel_transform(ds: Dataset) -> tuple[float | None, float | None, str | None]:
+    """Return (RescaleSlope, RescaleIntercept, RescaleType), also from functional groups."""
     slope = to_float(_raw(ds, "RescaleSlope"))
     intercept = to_float(_raw(ds, "RescaleIntercept"))
+    rescale_type = to_text(_raw(ds, "RescaleType"))
     if slope is None:
-        for groups in ("SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence"):
-            group = _item(ds, groups)
-            transform = _item(group, "PixelValueTransformationSequence") if group else None
-            if transform is not None:
-                slope = to_float(_raw(transform, "RescaleSlope"))
-                intercept = to_float(_raw(transform, "RescaleIntercept"))
-                break
-    return slope, intercept
+        frames = _frames(ds)
+        transform = _functional_group(ds, frames[0] if frames else None, "PixelValueTransformationSequence")
+        if transform is not None:
+            slope = to_float(_raw(transform, "RescaleSlope"))
+            intercept = to_float(_raw(transform, "RescaleIntercept"))
+            rescale_type = rescale_type or to_text(_raw(transform, "RescaleType"))
+    return slope, intercept, rescale_type
 
 
-def _frame_acquisition_datetime(ds: Dataset) -> str | None:
-    """Return the first frame's FrameAcquisitionDateTime of an enhanced multi-frame image."""
-    frame = _item(ds, "PerFrameFunctionalGroupsSequence")
-    content = _item(frame, "FrameContentSequence") if frame is not None else None
-    return to_text(_raw(content, "FrameAcquisitionDateTime")) if content is not None else None
+def _measurement_units(ds: Dataset, slope: float | None, intercept: float | None) -> str | None:
+    """Return the UCUM CodeValue of the Real World Value Mapping that the rescale produces.
+
+    Enhanced PET states its unit only there (PS3.3 C.7.6.16.2.11). With several mappings, the one
+    whose slope and intercept equal the Pixel Value Transformation wins (that is the unit of the
+    rescaled values); among those, an SUVbw mapping is preferred, as MITK's IBSI reader does.
+    """
+    frames = _frames(ds)
+    holders = [ds, _functional_group(ds, frames[0] if frames else None, "RealWorldValueMappingSequence")]
+    mappings: list[Dataset] = []
+    for holder in holders:
+        if holder is None:
+            continue
+        seq = _raw(holder, "RealWorldValueMappingSequence") if holder is ds else [holder]
+        try:
+            mappings.extend(m for m in (seq or []) if isinstance(m, Dataset))
+        except TypeError:
+            continue
+    found: list[tuple[bool, bool, str]] = []
+    for mapping in mappings:
+        units = _item(mapping, "MeasurementUnitsCodeSequence")
+        code = to_text(_raw(units, "CodeValue")) if units is not None else None
+        if not code:
+            continue
+        rwv_slope = to_float(_raw(mapping, "RealWorldValueSlope"))
+        rwv_intercept = to_float(_raw(mapping, "RealWorldValueIntercept")) or 0.0
+        matches = slope is None or (
+            rwv_slope is not None
+            and math.isclose(rwv_slope, slope, rel_tol=1e-6)
+            and math.isclose(rwv_intercept, intercept or 0.0, abs_tol=1e-9)
+        )
+        found.append((matches, "suvbw" in code.lower(), code))
+    if not found:
+        return None
+    found.sort(key=lambda item: (not item[0], not item[1]))
+    return found[0][2]
 
 
 def read_suv_inputs(ds: Dataset) -> SuvInstanceInputs:
@@ -209,9 +301,10 @@ def _read(ds: Dataset) -> SuvInstanceInputs:
     def nuclide_text(keyword: str) -> str | None:
         return to_text(_raw(nuclide, keyword)) if nuclide is not None else None
 
-    slope, intercept = _pixel_transform(ds)
-    acquisition_datetime = to_text(_raw(ds, "AcquisitionDateTime")) or _frame_acquisition_datetime(
-        ds
+    slope, intercept, rescale_type = _pixel_transform(ds)
+    frames = _frame_values(ds)
+    acquisition_datetime = to_text(_raw(ds, "AcquisitionDateTime")) or (
+        frames.acquisition[0] if frames.acquisition else None
     )
     sex = to_text(_raw(ds, "PatientSex"))
     return SuvInstanceInputs(
@@ -247,6 +340,18 @@ def _read(ds: Dataset) -> SuvInstanceInputs:
         RadionuclideCodeValue=nuclide_text("CodeValue"),
         RadionuclideCodingSchemeDesignator=nuclide_text("CodingSchemeDesignator"),
         RadionuclideCodeMeaning=nuclide_text("CodeMeaning"),
+        DecayCorrected=_upper(_raw(ds, "DecayCorrected")),
+        AttenuationCorrected=_upper(_raw(ds, "AttenuationCorrected")),
+        DecayCorrectionDateTime=to_text(_raw(ds, "DecayCorrectionDateTime")),
+        FrameReferenceDateTimes=tuple(frames.reference) or None,
+        FrameAcquisitionDateTimes=tuple(frames.acquisition) or None,
+        FrameAcquisitionDurations=tuple(frames.durations) or None,
+        FrameRescaleSlopes=tuple(frames.slopes) or None,
+        MeasurementUnits=_measurement_units(ds, slope, intercept),
+        RescaleType=rescale_type,
+        siemens_decay_correction_datetime=to_text(
+            find_private(ds, SIEMENS_PET_GROUP, SIEMENS_PET_CREATOR, SIEMENS_DECAY_CORRECTION_DATETIME)
+        ),
         ge_scan_datetime=to_text(find_private(ds, GE_PET_GROUP, GE_PET_CREATOR, GE_SCAN_DATETIME)),
         ge_admin_datetime=to_text(
             find_private(ds, GE_PET_GROUP, GE_PET_CREATOR, GE_ADMIN_DATETIME)

@@ -60,7 +60,28 @@ class SuvInstanceInputs:
     RadionuclideCodeValue: str | None = None
     RadionuclideCodingSchemeDesignator: str | None = None
     RadionuclideCodeMeaning: str | None = None
+    # Enhanced PET (PS3.3 C.8.22): these replace CorrectedImage/DecayCorrection/Units there.
+    #: (0018,9758) YES/NO.
+    DecayCorrected: str | None = None
+    #: (0018,9759) YES/NO.
+    AttenuationCorrected: str | None = None
+    #: (0018,9701) DT: the instant the pixels are decay-corrected to.
+    DecayCorrectionDateTime: str | None = None
+    #: Per frame of a multi-frame image: (0018,9151) Frame Reference DateTime.
+    FrameReferenceDateTimes: tuple[str, ...] | None = None
+    #: Per frame: (0018,9074) Frame Acquisition DateTime.
+    FrameAcquisitionDateTimes: tuple[str, ...] | None = None
+    #: Per frame: (0018,9220) Frame Acquisition Duration, ms.
+    FrameAcquisitionDurations: tuple[float, ...] | None = None
+    #: Per frame: Rescale Slope from the Pixel Value Transformation functional group.
+    FrameRescaleSlopes: tuple[float, ...] | None = None
+    #: (0040,08EA) Measurement Units CodeValue (UCUM) of the Real World Value Mapping.
+    MeasurementUnits: str | None = None
+    #: (0028,1054).
+    RescaleType: str | None = None
     # Private attributes, found through their private creator.
+    #: Siemens (0071,xx22) "Decay Correction DateTime" in block "SIEMENS MED PT", a DT string.
+    siemens_decay_correction_datetime: str | None = None
     #: GE (0009,xx0D) "PET scan_datetime" in block GEMS_PETD_01, a DT string.
     ge_scan_datetime: str | None = None
     #: GE (0009,xx3B) "PET admin_datetime" in block GEMS_PETD_01, a DT string (informative).

@@ -7,7 +7,7 @@ from pydicom.sr import _cid_dict as cid
 from pydicom.sr._snomed_dict import mapping as snomed_mapping
 from pydicom.sr.codedict import codes
 
-from theragraph.derive.suv import load_radionuclides
+from theragraph.derive.radionuclides import load_radionuclides
 
 TABLE = load_radionuclides()
 

@@ -22,13 +22,9 @@ from tests.builders import (
     pet_dataset,
     write_pet_series,
 )
-from theragraph.derive.suv import (
-    average_count_time_s,
-    compute_suv,
-    find_half_life,
-    parse_dt,
-    parse_tm,
-)
+from theragraph.derive.dicom_time import parse_dt, parse_tm
+from theragraph.derive.radionuclides import find_half_life
+from theragraph.derive.suv import average_count_time_s, compute_suv
 from theragraph.ingest.suv_inputs import read_suv_inputs
 from theragraph.records.suv import SuvInstanceInputs
 from theragraph.report import CODES
@@ -171,10 +167,21 @@ def _fields(inputs: SuvInstanceInputs) -> dict[str, object]:
 
 def test_philips_cnts_uses_suv_scale_factor(tmp_path: Path) -> None:
     ds = pet_dataset(manufacturer="Philips Medical Systems", units="CNTS", weight_kg=None)
-    add_philips_pet_private(ds, suv_scale_factor=0.000551, activity_scale_factor=1.602563)
+    add_philips_pet_private(ds, suv_scale_factor=0.000551)
     result = compute_suv(roundtrip(tmp_path, [ds]))
     assert result.rule == "cnts-philips-suv-factor"
     assert result.suvbw_factor == pytest.approx(0.000551)  # the private factor, as written
+
+
+def test_philips_cnts_prefers_activity_factor_when_both_are_present(tmp_path: Path) -> None:
+    # IBSI order: (7053,xx09) first; the SUV factor is rounded to 3 significant digits.
+    ds = pet_dataset(manufacturer="Philips Medical Systems", units="CNTS")
+    suv_factor = round(1.602563 * ONE_HOUR_FACTOR, 6)  # what the console would write: 0.000475
+    add_philips_pet_private(ds, suv_scale_factor=suv_factor, activity_scale_factor=1.602563)
+    result = compute_suv(roundtrip(tmp_path, [ds]))
+    assert result.rule == "cnts-philips-activity-factor"
+    assert result.suvbw_factor == pytest.approx(1.602563 * ONE_HOUR_FACTOR, rel=1e-9)
+    assert result.suvbw_factor == pytest.approx(suv_factor, abs=5e-7)  # agree to its rounding
 
 
 def test_philips_cnts_uses_activity_concentration_factor_then_bqml(tmp_path: Path) -> None:
@@ -199,14 +206,45 @@ def test_gml_bw_is_already_suv(tmp_path: Path) -> None:
     assert (result.rule, result.suvbw_factor) == ("gml", 1.0)
 
 
-def test_gml_lbm_converts_back_to_suvbw(tmp_path: Path) -> None:
-    result = compute_suv(roundtrip(tmp_path, [pet_dataset(units="GML", suv_type="LBM")]))
+def test_gml_lbm_james128_converts_back_to_suvbw(tmp_path: Path) -> None:
+    result = compute_suv(roundtrip(tmp_path, [pet_dataset(units="GML", suv_type="LBMJAMES128")]))
     # James, male, 75 kg, 180 cm: LBM = 1.10*75 - 128*(75/180)^2 = 82.5 - 22.2222 = 60.2778 kg
     lbm = 1.10 * 75 - 128 * (75 / 180) ** 2
     assert lbm == pytest.approx(60.2778, abs=1e-4)
     # pixel = SUVlbm = C*LBM/dose; SUVbw = C*W/dose = pixel * W/LBM = 75/60.2778 = 1.24424
-    assert result.rule == "gml-lbm"
+    assert result.rule == "gml-lbmjames128"
     assert result.suvbw_factor == pytest.approx(75 / lbm, rel=1e-12)
+
+
+def test_gml_plain_lbm_uses_the_120_coefficient(tmp_path: Path) -> None:
+    # DICOM "LBM" predates LBMJAMES128; consoles implemented it as 1.10 W - 120 (W/H)^2 (men)
+    result = compute_suv(roundtrip(tmp_path, [pet_dataset(units="GML", suv_type="LBM")]))
+    assert result.suvbw_factor == pytest.approx(75 / (1.10 * 75 - 120 * (75 / 180) ** 2))
+
+
+@pytest.mark.parametrize(
+    ("suv_type", "male", "female"),
+    [
+        # IBW: 48.0 + 1.06*(180-152) = 77.68 kg (M); 45.5 + 0.91*(180-152) = 70.98 kg (F)
+        ("IBW", 48.0 + 1.06 * 28, 45.5 + 0.91 * 28),
+        # Janmahasatian, BMI = 75/1.8^2 = 23.148
+        ("LBMJANMA", 9270 * 75 / (6680 + 216 * 75 / 1.8**2), 9270 * 75 / (8780 + 244 * 75 / 1.8**2)),
+    ],
+)
+def test_gml_sex_other_uses_the_mean_of_male_and_female(
+    tmp_path: Path, suv_type: str, male: float, female: float
+) -> None:
+    # IBSI DRO_2_x_2: PatientSex O -> mean of the male and female measures
+    ds = pet_dataset(units="GML", suv_type=suv_type, sex="O")
+    result = compute_suv(roundtrip(tmp_path, [ds]))
+    assert result.suvbw_factor == pytest.approx(75 / ((male + female) / 2), rel=1e-12)
+
+
+def test_cm2ml_is_suvbsa(tmp_path: Path) -> None:
+    result = compute_suv(roundtrip(tmp_path, [pet_dataset(units="CM2ML", suv_type="BSA")]))
+    bsa = 0.007184 * 75**0.425 * 180**0.725  # m2
+    assert result.rule == "cm2ml-bsa"
+    assert result.suvbw_factor == pytest.approx(75 / (bsa * 10), rel=1e-12)  # 75000 g / BSA cm2
 
 
 def test_gml_bsa_converts_back_to_suvbw(tmp_path: Path) -> None:
@@ -253,6 +291,39 @@ def test_injection_datetime_across_midnight(tmp_path: Path) -> None:
     assert result.suvbw_factor == pytest.approx(ONE_HOUR_FACTOR, rel=1e-12)
 
 
+def test_anonymised_injection_date_keeps_its_time_of_day(tmp_path: Path) -> None:
+    # IBSI DRO_4_4: a DT whose date is decades off; its time of day (09:00) on the scan date
+    ds = pet_dataset(start_datetime="19590110090000", start_time=None)
+    result = compute_suv(roundtrip(tmp_path, [ds]))
+    assert result.suvbw_factor == pytest.approx(ONE_HOUR_FACTOR, rel=1e-12)
+    assert any("rebuilt" in note for note in result.notes)
+
+
+def test_long_half_life_never_rebuilds_the_injection_date(tmp_path: Path) -> None:
+    # IBSI DRO_error_4_1: Zr-89 (78.41 h) with only a StartTime: the day is unknowable
+    ds = pet_dataset(half_life_s=282276.0, start_time="090000", start_datetime=None)
+    result = compute_suv(roundtrip(tmp_path, [ds]))
+    assert result.code == "suv.ambiguous-injection-date"
+
+
+def test_zr89_three_days_uptake_with_datetime(tmp_path: Path) -> None:
+    # IBSI DRO_4_5: injected 2024-01-07 10:00, scanned 2024-01-10 10:00: 72 h of Zr-89 decay
+    ds = pet_dataset(half_life_s=282276.0, start_datetime="20240107100000", start_time="100000")
+    result = compute_suv(roundtrip(tmp_path, [ds]))
+    assert result.decay_time_s == pytest.approx(72 * 3600)
+    assert result.suvbw_factor == pytest.approx(
+        WEIGHT_G / decayed(DOSE, 72 * 3600, 282276.0), rel=1e-12
+    )
+
+
+def test_dynamic_scan_starting_just_before_injection(tmp_path: Path) -> None:
+    # the scan starts 10:00, the injection at 10:00:30: a negative uptake down to -1 h is allowed
+    ds = pet_dataset(start_datetime="20240110100030")
+    result = compute_suv(roundtrip(tmp_path, [ds]))
+    assert result.decay_time_s == pytest.approx(-30.0)
+    assert result.suvbw_factor == pytest.approx(WEIGHT_G / decayed(DOSE, -30.0), rel=1e-12)
+
+
 def test_timezone_offset_is_honoured(tmp_path: Path) -> None:
     # local times are UTC+01:00; the injection DT is stated in UTC: 08:00Z = 09:00 local.
     ds = pet_dataset(timezone_offset="+0100", start_datetime="20240110080000+0000", start_time=None)
@@ -279,7 +350,12 @@ def test_missing_weight_gives_reason_and_code(tmp_path: Path) -> None:
         ({"start_time": None, "start_datetime": None}, "suv.missing-time"),
         ({"corrected_image": ("DECY", "SCAT")}, "suv.not-corrected"),
         ({"units": "PROPCNTS"}, "suv.unsupported-units"),
-        ({"start_time": "101500"}, "suv.injection-after-scan"),
+        ({"start_time": "113000"}, "suv.injection-after-scan"),
+        ({"weight_kg": 0}, "suv.missing-weight"),
+        ({"dose_bq": -5}, "suv.missing-dose"),
+        ({"units": "GML", "suv_type": "IBW", "sex": None}, "suv.missing-body-size"),
+        ({"units": "GML", "suv_type": "IBW", "sex": "X"}, "suv.missing-body-size"),
+        ({"units": "GML", "suv_type": "IBW", "size_m": 0}, "suv.missing-body-size"),
         ({"half_life_s": None, "nuclide_code": ("999999", "SCT", "unknown"),
           "radiopharmaceutical": "unknown"}, "suv.missing-half-life"),
     ],
@@ -354,7 +430,7 @@ def test_variants_lbm_bsa_ibw(tmp_path: Path) -> None:
     assert v["suvbsa"] == pytest.approx(198.13758427117767 / 1e6, rel=1e-12)
     # IBW (male) = 48.0 + 1.06*(185 - 152) = 82.98 kg
     assert v["suvibw"] == pytest.approx(82.98 * 1000 / 1e8)
-    no_sex = compute_suv(roundtrip(tmp_path / "o", [pet_dataset(sex="O")]))
+    no_sex = compute_suv(roundtrip(tmp_path / "o", [pet_dataset(sex=None)]))
     assert set(no_sex.variants) == {"suvbsa"}
 
 
@@ -396,7 +472,7 @@ VENDOR_CASES = {
          "RadiopharmaceuticalStartTime": "083000", "Units": "CNTS",
          "philips_suv_scale_factor": 0.000551,
          "philips_activity_concentration_scale_factor": 1.602563},
-        0.000551, "cnts-philips-suv-factor"),
+        0.000551, "cnts-philips-activity-factor"),
     "PHILIPS_CNTS_AND_SUV": (
         {"SeriesDate": "20201217", "SeriesTime": "134551", "AcquisitionDate": "20201217",
          "AcquisitionTime": "141336", "FrameReferenceTime": 1755000.0,
@@ -439,7 +515,10 @@ def test_vendor_header_extracts_match_published_factors(name: str) -> None:
     result = compute_suv([inputs, inputs, inputs])
     assert result.rule == rule
     assert result.suvbw_factor is not None
-    assert math.isclose(result.suvbw_factor, expected, rel_tol=1e-6)
+    # cornerstone expects the Philips SUV factor (0.000551, 3 significant digits) where both
+    # factors exist; our activity-factor route agrees to that rounding
+    tolerance = 1e-3 if rule == "cnts-philips-activity-factor" else 1e-6
+    assert math.isclose(result.suvbw_factor, expected, rel_tol=tolerance)
 
 
 @pytest.mark.parametrize(
