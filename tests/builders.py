@@ -192,3 +192,92 @@ def write_pet_series(
         write_dataset(ds, folder / f"IM{index:04d}", implicit=implicit)
         for index, ds in enumerate(datasets, start=1)
     ]
+
+
+def add_siemens_pet_private(ds: Dataset, *, decay_correction_datetime: str, block: int = 0x10) -> None:
+    """Add Siemens' "SIEMENS MED PT" block with (0071,xx22) Decay Correction DateTime."""
+    add_private_block(
+        ds, 0x0071, "SIEMENS MED PT", {0x22: ("DT", decay_correction_datetime)}, block=block
+    )
+
+
+ENHANCED_PET_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.130"
+
+
+def enhanced_pet_dataset(
+    *,
+    series_uid: str = "1.2.826.0.1.3680043.8.498.2",
+    frame_starts: Sequence[str] = ("20240110100000", "20240110100200"),
+    frame_references: Sequence[str] | None = None,
+    frame_duration_ms: float = 120000.0,
+    frame_slopes: Sequence[float] | None = None,
+    decay_corrected: str = "YES",
+    decay_correction_datetime: str | None = "20240110100000",
+    units_code: str = "Bq/ml",
+    weight_kg: float = 75.0,
+    dose_bq: float = 370e6,
+    half_life_s: float = 6586.2,
+    start_datetime: str = "20240110090000",
+) -> Dataset:
+    """Return an Enhanced PET Image (multi-frame) dataset: no Units, DecayCorrection or CorrectedImage.
+
+    The unit is stated in the Real World Value Mapping, the decay state by DecayCorrected
+    (0018,9758) and DecayCorrectionDateTime (0018,9701), the frame times per frame.
+    """
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.MediaStorageSOPClassUID = ENHANCED_PET_IMAGE_STORAGE
+    ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.SOPClassUID = ENHANCED_PET_IMAGE_STORAGE
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID
+    ds.SeriesInstanceUID = series_uid
+    ds.Modality = "PT"
+    ds.Manufacturer = "SIEMENS"
+    ds.PatientWeight = weight_kg
+    ds.PatientSize = 1.80
+    ds.PatientSex = "M"
+    ds.SeriesDate, ds.SeriesTime = "20240110", "110000"  # a later reconstruction
+    ds.DecayCorrected = decay_corrected
+    ds.AttenuationCorrected = "YES"
+    if decay_correction_datetime is not None:
+        ds.DecayCorrectionDateTime = decay_correction_datetime
+    pharm = Dataset()
+    pharm.RadiopharmaceuticalStartDateTime = start_datetime
+    pharm.RadionuclideTotalDose = dose_bq
+    pharm.RadionuclideHalfLife = half_life_s
+    ds.RadiopharmaceuticalInformationSequence = DicomSequence([pharm])
+    units = Dataset()
+    units.CodeValue, units.CodingSchemeDesignator, units.CodeMeaning = units_code, "UCUM", units_code
+    mapping = Dataset()
+    mapping.MeasurementUnitsCodeSequence = DicomSequence([units])
+    mapping.RealWorldValueSlope = 1.0
+    mapping.RealWorldValueIntercept = 0.0
+    shared = Dataset()
+    shared.RealWorldValueMappingSequence = DicomSequence([mapping])
+    ds.SharedFunctionalGroupsSequence = DicomSequence([shared])
+    per_frame = []
+    for k, start in enumerate(frame_starts):
+        content = Dataset()
+        content.FrameAcquisitionDateTime = start
+        content.FrameAcquisitionDuration = frame_duration_ms
+        if frame_references is not None:
+            content.FrameReferenceDateTime = frame_references[k]
+        item = Dataset()
+        item.FrameContentSequence = DicomSequence([content])
+        transform = Dataset()
+        transform.RescaleSlope = frame_slopes[k] if frame_slopes is not None else 1.0
+        transform.RescaleIntercept = 0.0
+        transform.RescaleType = "US"
+        item.PixelValueTransformationSequence = DicomSequence([transform])
+        per_frame.append(item)
+    ds.PerFrameFunctionalGroupsSequence = DicomSequence(per_frame)
+    ds.NumberOfFrames = len(frame_starts)
+    ds.Rows = ds.Columns = 2
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.BitsAllocated = ds.BitsStored = 16
+    ds.HighBit = 15
+    ds.PixelRepresentation = 0
+    ds.PixelData = np.zeros((len(frame_starts), 2, 2), dtype=np.uint16).tobytes()
+    return ds

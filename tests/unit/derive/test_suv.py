@@ -19,6 +19,8 @@ from tests.builders import (
     add_ge_pet_private,
     add_philips_pet_private,
     add_private_block,
+    add_siemens_pet_private,
+    enhanced_pet_dataset,
     pet_dataset,
     write_pet_series,
 )
@@ -116,6 +118,66 @@ def test_suv_uses_ge_private_scan_datetime_found_by_private_creator(tmp_path: Pa
     assert result.rule == "bqml-start-ge-private"
     # 09:55 - 09:00 = 3300 s: 75000 / (370e6 * 2^(-3300/6586.2))
     assert result.suvbw_factor == pytest.approx(WEIGHT_G / decayed(DOSE, 3300.0), rel=1e-12)
+
+
+def test_siemens_private_decay_correction_datetime_comes_first(tmp_path: Path) -> None:
+    # IBSI DRO_3_3_0: (0071,xx22) in "SIEMENS MED PT" is the decay-correction instant (09:50)
+    ds = pet_dataset(series_time="110000")
+    add_siemens_pet_private(ds, decay_correction_datetime="20240110095000.000000", block=0x12)
+    result = compute_suv(roundtrip(tmp_path, [ds]))
+    assert result.rule == "bqml-start-siemens-private"
+    # 09:50 - 09:00 = 3000 s
+    assert result.suvbw_factor == pytest.approx(WEIGHT_G / decayed(DOSE, 3000.0), rel=1e-12)
+
+
+def test_private_datetime_left_undated_by_deidentification_is_redated(tmp_path: Path) -> None:
+    # standard dates shifted by de-identification, the private one not: keep its time of day
+    ds = pet_dataset()
+    add_siemens_pet_private(ds, decay_correction_datetime="20190305100000")
+    result = compute_suv(roundtrip(tmp_path, [ds]))
+    assert result.suvbw_factor == pytest.approx(ONE_HOUR_FACTOR, rel=1e-12)
+    assert any("re-dated" in note for note in result.notes)
+
+
+def test_frame_reference_without_frame_duration_is_refused(tmp_path: Path) -> None:
+    # IBSI DRO_error_3_2: series time after acquisition, FRT > 0, no ActualFrameDuration, not GE
+    ds = pet_dataset(series_time="110000", frame_reference_time_ms=59936.85,
+                     actual_frame_duration_ms=None)
+    assert compute_suv(roundtrip(tmp_path, [ds])).code == "suv.missing-time"
+
+
+def test_weight_in_grams_is_read_as_grams(tmp_path: Path) -> None:
+    result = compute_suv(roundtrip(tmp_path, [pet_dataset(weight_kg=75000)]))
+    assert result.weight_kg == 75.0
+    assert result.suvbw_factor == pytest.approx(ONE_HOUR_FACTOR, rel=1e-12)
+
+
+def test_enhanced_pet_uses_decay_correction_datetime(tmp_path: Path) -> None:
+    # IBSI DRO_7_0_0/7_3_0: unit from the Real World Value Mapping, reference from (0018,9701)
+    ds = enhanced_pet_dataset(frame_slopes=(0.5, 2.0))
+    result = compute_suv(roundtrip(tmp_path, [ds]))
+    assert result.units == "BQML"
+    assert result.rule == "bqml-start-decay-correction-datetime"
+    assert result.instance_factors == pytest.approx([ONE_HOUR_FACTOR] * 2, rel=1e-12)
+    assert result.rescale_slope_varies
+
+
+def test_enhanced_pet_not_decay_corrected_uses_frame_reference_datetimes(tmp_path: Path) -> None:
+    # IBSI DRO_7_3_1: DecayCorrected NO, per-frame Frame Reference DateTime 10:01 and 10:03
+    ds = enhanced_pet_dataset(
+        decay_corrected="NO", decay_correction_datetime=None,
+        frame_references=("20240110100100", "20240110100300"),
+    )
+    result = compute_suv(roundtrip(tmp_path, [ds]))
+    assert result.rule == "bqml-none-per-frame"
+    expected = [WEIGHT_G / decayed(DOSE, t) for t in (3660.0, 3780.0)]
+    assert result.instance_factors == pytest.approx(expected, rel=1e-12)
+
+
+def test_enhanced_pet_in_suvbw_units(tmp_path: Path) -> None:
+    ds = enhanced_pet_dataset(units_code="g/ml{SUVbw}")
+    result = compute_suv(roundtrip(tmp_path, [ds]))
+    assert (result.rule, result.suvbw_factor) == ("gml", 1.0)
 
 
 def test_siemens_frame_reference_time_is_the_average_count_time(tmp_path: Path) -> None:
