@@ -74,6 +74,30 @@ MEASUREMENT_UNITS = (
 )
 
 
+#: Stable rule ids (``SuvResult.rule`` / ``time_rule``) and what each means. Tests assert on them.
+RULES: dict[str, str] = {
+    "bqml-start-decay-correction-datetime": "BQML, decay-corrected to (0018,9701) (Enhanced PET)",
+    "bqml-start-siemens-private": "BQML START, reference = Siemens (0071,xx22) Decay Correction DateTime",
+    "bqml-start-ge-private": "BQML START, reference = GE (0009,xx0D) scan datetime",
+    "bqml-start-series-time": "BQML START, reference = Series Date/Time (not after the acquisition)",
+    "bqml-start-frame-siemens": "BQML START, reference = t_acq + t_ave - FrameReferenceTime (standard)",
+    "bqml-start-frame-ge": "BQML START, reference = t_acq - FrameReferenceTime (GE bed offset)",
+    "bqml-start-acquisition": "BQML START, reference = earliest Acquisition Date/Time",
+    "bqml-admin": "BQML ADMIN: decay-corrected to the injection, no decay of the dose",
+    "bqml-none-per-frame": "BQML NONE: dose decayed to each frame's average-count time",
+    "cnts-philips-activity-factor": "Philips CNTS x (7053,xx09) = Bq/ml, then as BQML",
+    "cnts-philips-suv-factor": "Philips CNTS x (7053,xx00) = SUVbw",
+    "gml": "GML with SUVType BW (or none): already SUVbw, factor 1",
+    "gml-lbm": "GML SUVlbm (LBM, male coefficient 120) converted back to SUVbw",
+    "gml-lbmjames128": "GML SUVlbm (James 1976) converted back to SUVbw",
+    "gml-lbmjanma": "GML SUVlbm (Janmahasatian 2005) converted back to SUVbw",
+    "gml-ibw": "GML SUVibw converted back to SUVbw",
+    "gml-bsa": "GML with SUVType BSA converted back to SUVbw",
+    "cm2ml-bsa": "CM2ML SUVbsa (Du Bois) converted back to SUVbw",
+    "not-computed": "SUV could not be computed: see code and reason",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class SuvResult:
     """The SUV factors of one series, or why they could not be computed.
