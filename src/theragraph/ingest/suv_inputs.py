@@ -138,7 +138,34 @@ def _item(ds: Dataset, keyword: str) -> Dataset | None:
     return None
 
 
-def find_private(ds: Dataset, group: int, creator: str, offset: int) -> Any:
+def private_blocks(ds: Dataset, groups: Iterable[int]) -> dict[tuple[int, str], int]:
+    """Map (group, lower-cased private creator) to its block for the private groups asked for.
+
+    One pass over the dataset's tags (PS3.5 7.8.1: creators sit at (gggg,0010-00FF)).
+    """
+    wanted = set(groups)
+    blocks: dict[tuple[int, str], int] = {}
+    for tag in ds.keys():
+        group, element = tag >> 16, tag & 0xFFFF
+        if group not in wanted or not 0x10 <= element <= 0xFF:
+            continue
+        try:
+            name = to_text(ds[tag].value)
+        except Exception:  # noqa: BLE001
+            continue
+        if name:
+            blocks.setdefault((group, name.lower()), element)
+    return blocks
+
+
+def find_private(
+    ds: Dataset,
+    group: int,
+    creator: str,
+    offset: int,
+    *,
+    blocks: dict[tuple[int, str], int] | None = None,
+) -> Any:
     """Return the value of a private element located through its private creator, or None.
 
     The creator is matched ignoring case and padding. The element is
@@ -149,26 +176,20 @@ def find_private(ds: Dataset, group: int, creator: str, offset: int) -> Any:
         group: the odd private group, e.g. ``0x7053``.
         creator: the private creator string, e.g. ``"Philips PET Private Group"``.
         offset: the element's low byte, e.g. ``0x09`` for (7053,xx09).
+        blocks: the result of :func:`private_blocks` when several look-ups share one dataset.
     """
-    wanted = creator.strip().lower()
-    for block in range(0x10, 0x100):
-        tag = Tag(group, block)
-        if tag not in ds:
-            continue
-        try:
-            name = to_text(ds[tag].value)
-        except Exception:  # noqa: BLE001
-            continue
-        if name is None or name.lower() != wanted:
-            continue
-        element = Tag(group, (block << 8) | offset)
-        if element not in ds:
-            continue
-        try:
-            return ds[element].value
-        except Exception:  # noqa: BLE001
-            return None
-    return None
+    if blocks is None:
+        blocks = private_blocks(ds, [group])
+    block = blocks.get((group, creator.strip().lower()))
+    if block is None:
+        return None
+    element = Tag(group, (block << 8) | offset)
+    if element not in ds:
+        return None
+    try:
+        return ds[element].value
+    except Exception:  # noqa: BLE001
+        return None
 
 
 def _functional_group(ds: Dataset, frame: Dataset | None, keyword: str) -> Dataset | None:
@@ -301,6 +322,11 @@ def _read(ds: Dataset) -> SuvInstanceInputs:
     def nuclide_text(keyword: str) -> str | None:
         return to_text(_raw(nuclide, keyword)) if nuclide is not None else None
 
+    blocks = private_blocks(ds, (GE_PET_GROUP, SIEMENS_PET_GROUP, PHILIPS_PET_GROUP))
+
+    def private(group: int, creator: str, offset: int) -> Any:
+        return find_private(ds, group, creator, offset, blocks=blocks)
+
     slope, intercept, rescale_type = _pixel_transform(ds)
     frames = _frame_values(ds)
     acquisition_datetime = to_text(_raw(ds, "AcquisitionDateTime")) or (
@@ -350,17 +376,15 @@ def _read(ds: Dataset) -> SuvInstanceInputs:
         MeasurementUnits=_measurement_units(ds, slope, intercept),
         RescaleType=rescale_type,
         siemens_decay_correction_datetime=to_text(
-            find_private(ds, SIEMENS_PET_GROUP, SIEMENS_PET_CREATOR, SIEMENS_DECAY_CORRECTION_DATETIME)
+            private(SIEMENS_PET_GROUP, SIEMENS_PET_CREATOR, SIEMENS_DECAY_CORRECTION_DATETIME)
         ),
-        ge_scan_datetime=to_text(find_private(ds, GE_PET_GROUP, GE_PET_CREATOR, GE_SCAN_DATETIME)),
-        ge_admin_datetime=to_text(
-            find_private(ds, GE_PET_GROUP, GE_PET_CREATOR, GE_ADMIN_DATETIME)
-        ),
+        ge_scan_datetime=to_text(private(GE_PET_GROUP, GE_PET_CREATOR, GE_SCAN_DATETIME)),
+        ge_admin_datetime=to_text(private(GE_PET_GROUP, GE_PET_CREATOR, GE_ADMIN_DATETIME)),
         philips_suv_scale_factor=to_float(
-            find_private(ds, PHILIPS_PET_GROUP, PHILIPS_PET_CREATOR, PHILIPS_SUV_SCALE_FACTOR)
+            private(PHILIPS_PET_GROUP, PHILIPS_PET_CREATOR, PHILIPS_SUV_SCALE_FACTOR)
         ),
         philips_activity_concentration_scale_factor=to_float(
-            find_private(ds, PHILIPS_PET_GROUP, PHILIPS_PET_CREATOR, PHILIPS_ACTIVITY_SCALE_FACTOR)
+            private(PHILIPS_PET_GROUP, PHILIPS_PET_CREATOR, PHILIPS_ACTIVITY_SCALE_FACTOR)
         ),
     )
 
