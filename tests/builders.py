@@ -194,7 +194,9 @@ def write_pet_series(
     ]
 
 
-def add_siemens_pet_private(ds: Dataset, *, decay_correction_datetime: str, block: int = 0x10) -> None:
+def add_siemens_pet_private(
+    ds: Dataset, *, decay_correction_datetime: str, block: int = 0x10
+) -> None:
     """Add Siemens' "SIEMENS MED PT" block with (0071,xx22) Decay Correction DateTime."""
     add_private_block(
         ds, 0x0071, "SIEMENS MED PT", {0x22: ("DT", decay_correction_datetime)}, block=block
@@ -219,7 +221,7 @@ def enhanced_pet_dataset(
     half_life_s: float = 6586.2,
     start_datetime: str = "20240110090000",
 ) -> Dataset:
-    """Return an Enhanced PET Image (multi-frame) dataset: no Units, DecayCorrection or CorrectedImage.
+    """Return an Enhanced PET (multi-frame) dataset: no Units, DecayCorrection, CorrectedImage.
 
     The unit is stated in the Real World Value Mapping, the decay state by DecayCorrected
     (0018,9758) and DecayCorrectionDateTime (0018,9701), the frame times per frame.
@@ -248,7 +250,11 @@ def enhanced_pet_dataset(
     pharm.RadionuclideHalfLife = half_life_s
     ds.RadiopharmaceuticalInformationSequence = DicomSequence([pharm])
     units = Dataset()
-    units.CodeValue, units.CodingSchemeDesignator, units.CodeMeaning = units_code, "UCUM", units_code
+    units.CodeValue, units.CodingSchemeDesignator, units.CodeMeaning = (
+        units_code,
+        "UCUM",
+        units_code,
+    )
     mapping = Dataset()
     mapping.MeasurementUnitsCodeSequence = DicomSequence([units])
     mapping.RealWorldValueSlope = 1.0

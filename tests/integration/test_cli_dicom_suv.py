@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import theragraph
 from tests.builders import (
     CT_IMAGE_STORAGE,
     add_philips_pet_private,
     pet_dataset,
     write_pet_series,
 )
-import theragraph
 from theragraph.cli.main import app
 
 pytestmark = pytest.mark.integration
@@ -29,8 +29,10 @@ ONE_HOUR_FACTOR = 75_000.0 / (370e6 * 2.0 ** (-3600.0 / 6586.2))
 def write_cohort(root: Path) -> None:
     write_pet_series(
         root / "pet",
-        [pet_dataset(series_uid="1.2.3.10", instance_number=n, acquisition_time="100000")
-         for n in (1, 2, 3)],
+        [
+            pet_dataset(series_uid="1.2.3.10", instance_number=n, acquisition_time="100000")
+            for n in (1, 2, 3)
+        ],
     )
     philips = pet_dataset(series_uid="1.2.3.20", units="CNTS", manufacturer="Philips")
     add_philips_pet_private(philips, suv_scale_factor=0.000728)
@@ -62,7 +64,9 @@ def test_json_lists_one_object_per_series_and_exits_0(tmp_path: Path) -> None:
 def test_series_without_weight_exits_1_with_reason(tmp_path: Path) -> None:
     write_pet_series(tmp_path / "ok", [pet_dataset(series_uid="1.2.3.10")])
     write_pet_series(tmp_path / "bad", [pet_dataset(series_uid="1.2.3.11", weight_kg=None)])
-    result = CliRunner().invoke(app, ["dicom", "suv", str(tmp_path / "ok"), str(tmp_path / "bad"), "--json"])
+    result = CliRunner().invoke(
+        app, ["dicom", "suv", str(tmp_path / "ok"), str(tmp_path / "bad"), "--json"]
+    )
     assert result.exit_code == 1
     rows = {row["series_instance_uid"]: row for row in json.loads(result.stdout)}
     assert rows["1.2.3.11"]["suvbw_factor"] is None
@@ -96,9 +100,20 @@ def test_entry_point_exit_code(tmp_path: Path) -> None:
     src = str(Path(theragraph.__file__).resolve().parents[1])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
     proc = subprocess.run(
-        [sys.executable, "-c", "from theragraph.cli.main import main; main()",
-         "dicom", "suv", str(tmp_path), "--json"],
-        capture_output=True, text=True, timeout=60, check=False, env=env,
+        [
+            sys.executable,
+            "-c",
+            "from theragraph.cli.main import main; main()",
+            "dicom",
+            "suv",
+            str(tmp_path),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=env,
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)[0]["suvbw_factor"] == pytest.approx(ONE_HOUR_FACTOR, rel=1e-12)

@@ -76,7 +76,9 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
 @app.command("suv")
 def suv_command(
     paths: list[Path] = typer.Argument(..., exists=True, help="DICOM files or folders (walked)."),
-    as_json: bool = typer.Option(False, "--json", help="Print a JSON array, one object per series."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print a JSON array, one object per series."
+    ),
 ) -> None:
     """Compute the SUV factors of each PET/quantitative SPECT series in local DICOM files.
 

@@ -48,21 +48,24 @@ def lbm_janmahasatian_kg(weight_kg: float, height_m: float, sex: str) -> float |
     """
     bmi = weight_kg / height_m**2
     return _by_sex(
-        9270.0 * weight_kg / (6680.0 + 216.0 * bmi), 9270.0 * weight_kg / (8780.0 + 244.0 * bmi), sex
+        9270.0 * weight_kg / (6680.0 + 216.0 * bmi),
+        9270.0 * weight_kg / (8780.0 + 244.0 * bmi),
+        sex,
     )
 
 
 def ibw_kg(weight_kg: float, height_m: float, sex: str) -> float | None:
-    """Return ideal body weight (Zasadny & Wahl 1993): 48.0 + 1.06 (H - 152) (M); 45.5 + 0.91 (H - 152) (F).
+    """Return ideal body weight after Zasadny & Wahl (1993).
 
-    H in cm; ``weight_kg`` is unused and accepted so every measure has the same signature.
+    48.0 + 1.06 (H - 152) for men, 45.5 + 0.91 (H - 152) for women, H in cm. ``weight_kg`` is
+    unused; it keeps the signature of the other measures.
     """
     height_cm = height_m * 100.0
     return _by_sex(48.0 + 1.06 * (height_cm - 152.0), 45.5 + 0.91 * (height_cm - 152.0), sex)
 
 
 def bsa_du_bois_m2(weight_kg: float, height_m: float) -> float:
-    """Return body surface area after Du Bois & Du Bois (1916): 0.007184 W^0.425 H_cm^0.725, in m2."""
+    """Return body surface area in m2 (Du Bois & Du Bois 1916): 0.007184 W^0.425 H_cm^0.725."""
     return 0.007184 * weight_kg**0.425 * (height_m * 100.0) ** 0.725
 
 
@@ -98,7 +101,7 @@ def compute_variants(
         value = measure(weight_kg, height_m, sex or "")
         if value is not None and value > 0:
             variants[key] = suvbw_factor * value / weight_kg
-    variants["suvbsa"] = suvbw_factor * bsa_du_bois_m2(weight_kg, height_m) * 1e4 / (
-        weight_kg * 1000.0
+    variants["suvbsa"] = (
+        suvbw_factor * bsa_du_bois_m2(weight_kg, height_m) * 1e4 / (weight_kg * 1000.0)
     )
     return variants

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta, timezone
 
-
 _DT = re.compile(r"^(\d{4})(\d{2})(\d{2})(\d{2})?(\d{2})?(\d{2})?(?:\.(\d{1,6})\d*)?([+-]\d{4})?$")
 _TM = re.compile(r"^(\d{2})(\d{2})?(\d{2})?(?:\.(\d{1,6})\d*)?$")
 

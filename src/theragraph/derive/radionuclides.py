@@ -15,7 +15,6 @@ import yaml
 from theragraph.resources import data_path
 
 
-
 @lru_cache(maxsize=1)
 def load_radionuclides() -> dict[str, dict[str, Any]]:
     """Return the radionuclide table keyed by nuclide name (``F-18``)."""

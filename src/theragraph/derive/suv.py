@@ -17,7 +17,7 @@ import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from theragraph.derive.body_size import (
@@ -77,10 +77,10 @@ MEASUREMENT_UNITS = (
 #: Stable rule ids (``SuvResult.rule`` / ``time_rule``) and what each means. Tests assert on them.
 RULES: dict[str, str] = {
     "bqml-start-decay-correction-datetime": "BQML, decay-corrected to (0018,9701) (Enhanced PET)",
-    "bqml-start-siemens-private": "BQML START, reference = Siemens (0071,xx22) Decay Correction DateTime",
+    "bqml-start-siemens-private": "BQML START, reference = Siemens (0071,xx22) decay datetime",
     "bqml-start-ge-private": "BQML START, reference = GE (0009,xx0D) scan datetime",
-    "bqml-start-series-time": "BQML START, reference = Series Date/Time (not after the acquisition)",
-    "bqml-start-frame-siemens": "BQML START, reference = t_acq + t_ave - FrameReferenceTime (standard)",
+    "bqml-start-series-time": "BQML START, reference = Series Date/Time (not after acquisition)",
+    "bqml-start-frame-siemens": "BQML START, reference = t_acq + t_ave - FrameReferenceTime",
     "bqml-start-frame-ge": "BQML START, reference = t_acq - FrameReferenceTime (GE bed offset)",
     "bqml-start-acquisition": "BQML START, reference = earliest Acquisition Date/Time",
     "bqml-admin": "BQML ADMIN: decay-corrected to the injection, no decay of the dose",
@@ -200,7 +200,7 @@ def _clock(instances: Sequence[SuvInstanceInputs]) -> _Clock:
             if parsed is not None and parsed[1] is not None:
                 local = parsed[1]
                 break
-    return _Clock(local or timezone.utc)
+    return _Clock(local or UTC)
 
 
 @dataclass(slots=True)
@@ -271,7 +271,9 @@ def average_count_time_s(duration_s: float, half_life_s: float) -> float:
 
 def _is_ge(inst: SuvInstanceInputs) -> bool:
     maker = (inst.Manufacturer or "").upper()
-    return maker.startswith("GE ") or maker == "GE" or "GENERAL ELECTRIC" in maker or "GEMS" in maker
+    return (
+        maker.startswith("GE ") or maker == "GE" or "GENERAL ELECTRIC" in maker or "GEMS" in maker
+    )
 
 
 # ------------------------------------------------------------------------------------------
@@ -319,7 +321,9 @@ def _decay_mode(instances: Sequence[SuvInstanceInputs], notes: list[str]) -> str
         return "START" if corrected == "YES" else "NONE"
     image = _first_value(instances, "CorrectedImage") or ()
     assumed = "START" if "DECY" in image else "NONE"
-    notes.append(f"DecayCorrection (0054,1102) {'unknown' if value else 'missing'}: assumed {assumed}")
+    notes.append(
+        f"DecayCorrection (0054,1102) {'unknown' if value else 'missing'}: assumed {assumed}"
+    )
     return assumed
 
 
@@ -456,11 +460,13 @@ def _start_reference_times(
 
     if earliest is not None and all(s is not None for s in starts):
         frame_refs = [f.frame_reference_ms for f in frames]
-        if all(_is_ge(f.inst) for f in frames) and all(r is not None and r >= 0 for r in frame_refs):
+        if all(_is_ge(f.inst) for f in frames) and all(
+            r is not None and r >= 0 for r in frame_refs
+        ):
             # GE: FrameReferenceTime is the offset of the bed start from the scan start.
             return "bqml-start-frame-ge", [
                 s - timedelta(milliseconds=r)  # type: ignore[operator,arg-type]
-                for s, r in zip(starts, frame_refs)
+                for s, r in zip(starts, frame_refs, strict=True)
             ]
         if all(r is not None and r > 0 for r in frame_refs):
             if all(f.duration_s for f in frames):
@@ -468,7 +474,8 @@ def _start_reference_times(
                 # from the reference to the frame's average-count time; the acquisition time is
                 # the frame start. QIBA: ref = t_acq + t_ave - FRT.
                 return "bqml-start-frame-siemens", [
-                    f.start + timedelta(  # type: ignore[operator]
+                    f.start
+                    + timedelta(  # type: ignore[operator]
                         seconds=average_count_time_s(f.duration_s, half_life_s)  # type: ignore[arg-type]
                         - f.frame_reference_ms / 1000.0  # type: ignore[operator]
                     )
@@ -485,7 +492,9 @@ def _start_reference_times(
     raise _Failure("suv.missing-time", "no Series, Acquisition or private scan time")
 
 
-def _none_reference_times(frames: list[_Frame], half_life_s: float, notes: list[str]) -> list[datetime]:
+def _none_reference_times(
+    frames: list[_Frame], half_life_s: float, notes: list[str]
+) -> list[datetime]:
     """Per-frame reference times for pixels not decay-corrected: each frame's average-count time."""
     times: list[datetime] = []
     for frame in frames:
@@ -515,8 +524,11 @@ def _rebuild_injection(
             "is too long to take the scan date instead; add RadiopharmaceuticalStartDateTime",
         )
     local_reference = reference.astimezone(clock.local)
-    when = datetime.combine(local_reference.date(), moment.timetz().replace(tzinfo=None),
-                            tzinfo=moment.tzinfo or clock.local)
+    when = datetime.combine(
+        local_reference.date(),
+        moment.timetz().replace(tzinfo=None),
+        tzinfo=moment.tzinfo or clock.local,
+    )
     if when - reference > -UPTAKE_FLOOR:
         if when - reference < MIDNIGHT_MIN_GAP:
             raise _Failure(
@@ -590,7 +602,9 @@ class _Context:
     sex: str | None
     slope_varies: bool
 
-    def result(self, factors: list[float], rule: str, weight_kg: float | None, **extra: Any) -> SuvResult:
+    def result(
+        self, factors: list[float], rule: str, weight_kg: float | None, **extra: Any
+    ) -> SuvResult:
         factor, wide = _summarise(factors)
         return SuvResult(
             suvbw_factor=factor,
@@ -662,7 +676,10 @@ def compute_suv(instances: Sequence[SuvInstanceInputs]) -> SuvResult:
 def _normalised(ctx: _Context) -> SuvResult:
     """Units GML or CM2ML: pixels are already an SUV of SUVType; convert it back to SUVbw."""
     suv_type = ctx.suv_type or ("BSA" if ctx.units == "CM2ML" else "BW")
-    n = sum(max(1, len(i.FrameReferenceDateTimes or i.FrameAcquisitionDateTimes or ())) for i in ctx.instances)
+    n = sum(
+        max(1, len(i.FrameReferenceDateTimes or i.FrameAcquisitionDateTimes or ()))
+        for i in ctx.instances
+    )
     if ctx.units == "GML" and suv_type == "BW":
         return ctx.result([1.0] * n, "gml", _optional_weight(ctx.instances, ctx.notes))
     weight = _weight(ctx.instances, ctx.notes)
@@ -675,11 +692,14 @@ def _normalised(ctx: _Context) -> SuvResult:
         return ctx.result([factor] * n, rule, weight)
     measure = MASS_BY_SUV_TYPE.get(suv_type)
     if measure is None:
-        raise _Failure("suv.unsupported-units", f"Units {ctx.units} with unknown SUVType {suv_type}")
+        raise _Failure(
+            "suv.unsupported-units", f"Units {ctx.units} with unknown SUVType {suv_type}"
+        )
     if ctx.height_m is None or ctx.sex not in ("M", "F", "O"):
         raise _Failure(
             "suv.missing-body-size",
-            f"SUVType {suv_type} needs PatientSize (0010,1020) and PatientSex (0010,0040) M, F or O",
+            f"SUVType {suv_type} needs PatientSize (0010,1020) and PatientSex (0010,0040) "
+            "M, F or O",
         )
     mass = measure(weight, ctx.height_m, ctx.sex)
     if mass is None or mass <= 0:
@@ -696,13 +716,19 @@ def _philips_counts(ctx: _Context, decay: str) -> SuvResult:
         # (7053,xx09) maps rescaled counts to Bq/ml; then as BQML (QIBA). Tried before the SUV
         # factor, as the IBSI benchmark orders them: the SUV factor is written with 3-4
         # significant digits and ignores a later weight or dose correction.
-        return _activity(ctx, decay, scale=[float(a) for a in activity],  # type: ignore[arg-type]
-                         rule="cnts-philips-activity-factor")
+        return _activity(
+            ctx,
+            decay,
+            scale=[float(a) for a in activity],  # type: ignore[arg-type]
+            rule="cnts-philips-activity-factor",
+        )
     suv = [i.philips_suv_scale_factor for i in instances]
     if all(f is not None and f > 0 for f in suv):
         # QIBA: (7053,xx00) maps rescaled counts to SUVbw directly.
         factors = _per_frame(instances, [float(f) for f in suv])  # type: ignore[arg-type]
-        return ctx.result(factors, "cnts-philips-suv-factor", _optional_weight(instances, ctx.notes))
+        return ctx.result(
+            factors, "cnts-philips-suv-factor", _optional_weight(instances, ctx.notes)
+        )
     raise _Failure(
         "suv.unsupported-units",
         "Units CNTS without the activity concentration scale factor (7053,xx09) or the SUV scale "
@@ -713,12 +739,17 @@ def _philips_counts(ctx: _Context, decay: str) -> SuvResult:
 def _per_frame(instances: Sequence[SuvInstanceInputs], values: list[float]) -> list[float]:
     """Repeat a per-instance value for each frame of that instance."""
     out: list[float] = []
-    for inst, value in zip(instances, values):
-        out.extend([value] * max(1, len(inst.FrameReferenceDateTimes or inst.FrameAcquisitionDateTimes or ())))
+    for inst, value in zip(instances, values, strict=True):
+        out.extend(
+            [value]
+            * max(1, len(inst.FrameReferenceDateTimes or inst.FrameAcquisitionDateTimes or ()))
+        )
     return out
 
 
-def _activity(ctx: _Context, decay: str, *, scale: list[float] | None, rule: str | None) -> SuvResult:
+def _activity(
+    ctx: _Context, decay: str, *, scale: list[float] | None, rule: str | None
+) -> SuvResult:
     """Units BQML (or counts scaled to Bq/ml): weight / decayed dose, per frame."""
     instances, notes = ctx.instances, ctx.notes
     weight = _weight(instances, notes)
@@ -730,19 +761,30 @@ def _activity(ctx: _Context, decay: str, *, scale: list[float] | None, rule: str
     if decay == "ADMIN":
         # Pixels are decay-corrected to the administration time: no decay of the dose.
         factors = [weight * 1000.0 / dose * s for s in scales]
-        return ctx.result(factors, rule or "bqml-admin", weight, time_rule="bqml-admin",
-                          decay_time_s=0.0, injected_dose_bq=dose, decayed_dose_bq=dose)
+        return ctx.result(
+            factors,
+            rule or "bqml-admin",
+            weight,
+            time_rule="bqml-admin",
+            decay_time_s=0.0,
+            injected_dose_bq=dose,
+            decayed_dose_bq=dose,
+        )
 
     half_life, half_life_source = _half_life(instances)
     if decay == "START":
         time_rule, references = _start_reference_times(frames, instances, clock, half_life, notes)
     else:
-        time_rule, references = "bqml-none-per-frame", _none_reference_times(frames, half_life, notes)
+        time_rule, references = (
+            "bqml-none-per-frame",
+            _none_reference_times(frames, half_life, notes),
+        )
     earliest = min(references)
     injection = _injection_time(instances, clock, earliest, half_life, notes)
     decay_times = [(r - injection).total_seconds() for r in references]
     factors = [
-        weight * 1000.0 / (dose * 2.0 ** (-t / half_life)) * s for t, s in zip(decay_times, scales)
+        weight * 1000.0 / (dose * 2.0 ** (-t / half_life)) * s
+        for t, s in zip(decay_times, scales, strict=True)
     ]
     first_decay = (earliest - injection).total_seconds()
     return ctx.result(

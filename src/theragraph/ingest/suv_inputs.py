@@ -252,7 +252,9 @@ def _pixel_transform(ds: Dataset) -> tuple[float | None, float | None, str | Non
     rescale_type = to_text(_raw(ds, "RescaleType"))
     if slope is None:
         frames = _frames(ds)
-        transform = _functional_group(ds, frames[0] if frames else None, "PixelValueTransformationSequence")
+        transform = _functional_group(
+            ds, frames[0] if frames else None, "PixelValueTransformationSequence"
+        )
         if transform is not None:
             slope = to_float(_raw(transform, "RescaleSlope"))
             intercept = to_float(_raw(transform, "RescaleIntercept"))
@@ -268,7 +270,10 @@ def _measurement_units(ds: Dataset, slope: float | None, intercept: float | None
     rescaled values); among those, an SUVbw mapping is preferred, as MITK's IBSI reader does.
     """
     frames = _frames(ds)
-    holders = [ds, _functional_group(ds, frames[0] if frames else None, "RealWorldValueMappingSequence")]
+    holders = [
+        ds,
+        _functional_group(ds, frames[0] if frames else None, "RealWorldValueMappingSequence"),
+    ]
     mappings: list[Dataset] = []
     for holder in holders:
         if holder is None:
@@ -462,4 +467,3 @@ def collect_series(
         entry.instances.append(inputs)
         entry.files.append(path)
     return list(series.values()), skipped
-

@@ -149,8 +149,9 @@ def test_private_datetime_left_undated_by_deidentification_is_redated(tmp_path: 
 
 def test_frame_reference_without_frame_duration_is_refused(tmp_path: Path) -> None:
     # IBSI DRO_error_3_2: series time after acquisition, FRT > 0, no ActualFrameDuration, not GE
-    ds = pet_dataset(series_time="110000", frame_reference_time_ms=59936.85,
-                     actual_frame_duration_ms=None)
+    ds = pet_dataset(
+        series_time="110000", frame_reference_time_ms=59936.85, actual_frame_duration_ms=None
+    )
     assert compute(roundtrip(tmp_path, [ds])).code == "suv.missing-time"
 
 
@@ -173,7 +174,8 @@ def test_enhanced_pet_uses_decay_correction_datetime(tmp_path: Path) -> None:
 def test_enhanced_pet_not_decay_corrected_uses_frame_reference_datetimes(tmp_path: Path) -> None:
     # IBSI DRO_7_3_1: DecayCorrected NO, per-frame Frame Reference DateTime 10:01 and 10:03
     ds = enhanced_pet_dataset(
-        decay_corrected="NO", decay_correction_datetime=None,
+        decay_corrected="NO",
+        decay_correction_datetime=None,
         frame_references=("20240110100100", "20240110100300"),
     )
     result = compute(roundtrip(tmp_path, [ds]))
@@ -298,7 +300,11 @@ def test_gml_plain_lbm_uses_the_120_coefficient(tmp_path: Path) -> None:
         # IBW: 48.0 + 1.06*(180-152) = 77.68 kg (M); 45.5 + 0.91*(180-152) = 70.98 kg (F)
         ("IBW", 48.0 + 1.06 * 28, 45.5 + 0.91 * 28),
         # Janmahasatian, BMI = 75/1.8^2 = 23.148
-        ("LBMJANMA", 9270 * 75 / (6680 + 216 * 75 / 1.8**2), 9270 * 75 / (8780 + 244 * 75 / 1.8**2)),
+        (
+            "LBMJANMA",
+            9270 * 75 / (6680 + 216 * 75 / 1.8**2),
+            9270 * 75 / (8780 + 244 * 75 / 1.8**2),
+        ),
     ],
 )
 def test_gml_sex_other_uses_the_mean_of_male_and_female(
@@ -342,8 +348,11 @@ def test_injection_before_midnight_with_start_time_only(tmp_path: Path) -> None:
     # injected 23:30 on the 10th, series 00:30 on the 11th: StartTime on the series date is
     # after the scan, so it was the day before; 1 h of decay.
     ds = pet_dataset(
-        series_date="20240111", series_time="003000", acquisition_date="20240111",
-        acquisition_time="003000", start_time="233000",
+        series_date="20240111",
+        series_time="003000",
+        acquisition_date="20240111",
+        acquisition_time="003000",
+        start_time="233000",
     )
     result = compute(roundtrip(tmp_path, [ds]))
     assert result.decay_time_s == pytest.approx(3600.0)
@@ -354,8 +363,12 @@ def test_injection_before_midnight_with_start_time_only(tmp_path: Path) -> None:
 
 def test_injection_datetime_across_midnight(tmp_path: Path) -> None:
     ds = pet_dataset(
-        series_date="20240111", series_time="003000", acquisition_date="20240111",
-        acquisition_time="003000", start_time="233000", start_datetime="20240110233000",
+        series_date="20240111",
+        series_time="003000",
+        acquisition_date="20240111",
+        acquisition_time="003000",
+        start_time="233000",
+        start_datetime="20240110233000",
     )
     result = compute(roundtrip(tmp_path, [ds]))
     assert result.suvbw_factor == pytest.approx(ONE_HOUR_FACTOR, rel=1e-12)
@@ -426,8 +439,14 @@ def test_missing_weight_gives_reason_and_code(tmp_path: Path) -> None:
         ({"units": "GML", "suv_type": "IBW", "sex": None}, "suv.missing-body-size"),
         ({"units": "GML", "suv_type": "IBW", "sex": "X"}, "suv.missing-body-size"),
         ({"units": "GML", "suv_type": "IBW", "size_m": 0}, "suv.missing-body-size"),
-        ({"half_life_s": None, "nuclide_code": ("999999", "SCT", "unknown"),
-          "radiopharmaceutical": "unknown"}, "suv.missing-half-life"),
+        (
+            {
+                "half_life_s": None,
+                "nuclide_code": ("999999", "SCT", "unknown"),
+                "radiopharmaceutical": "unknown",
+            },
+            "suv.missing-half-life",
+        ),
     ],
 )
 def test_uncomputable_series_say_why(
@@ -446,8 +465,11 @@ def test_ct_is_not_pet(tmp_path: Path) -> None:
 
 def test_quantitative_spect_stored_as_nm_with_bqml_counts(tmp_path: Path) -> None:
     spect = pet_dataset(
-        sop_class=NM_IMAGE_STORAGE, modality="NM", half_life_s=21624.1,
-        nuclide_code=("72454006", "SCT", "^99m^Technetium"), dose_bq=740e6,
+        sop_class=NM_IMAGE_STORAGE,
+        modality="NM",
+        half_life_s=21624.1,
+        nuclide_code=("72454006", "SCT", "^99m^Technetium"),
+        dose_bq=740e6,
     )
     result = compute(roundtrip(tmp_path, [spect]))
     # 75000 / (740e6 * 2^(-3600/21624.1))
@@ -474,7 +496,9 @@ def test_half_life_from_radionuclide_code_when_header_lacks_it(tmp_path: Path) -
         (None, None, "Zr89-trastuzumab", "Zr-89"),
     ],
 )
-def test_find_half_life(code: str | None, meaning: str | None, agent: str | None, nuclide: str) -> None:
+def test_find_half_life(
+    code: str | None, meaning: str | None, agent: str | None, nuclide: str
+) -> None:
     found = find_half_life(code_value=code, code_meaning=meaning, agent=agent)
     assert found is not None and found[0] == nuclide
 
@@ -508,70 +532,158 @@ def test_variants_lbm_bsa_ibw(tmp_path: Path) -> None:
 # MIT licence) and the SUVbw factors its tests expect (test/calculateSUV_SampleData.test.ts).
 VENDOR_CASES = {
     "SIEMENS": (
-        {"SeriesDate": "20201217", "SeriesTime": "104829.000000", "AcquisitionDate": "20201217",
-         "AcquisitionTime": "104830.351370", "FrameReferenceTime": 38513.36,
-         "ActualFrameDuration": 74324.0, "PatientWeight": 67.0, "RadionuclideTotalDose": 374e6,
-         "RadionuclideHalfLife": 6586.2, "RadiopharmaceuticalStartTime": "083045.000000",
-         "RadiopharmaceuticalStartDateTime": "20201217083045.000000", "Units": "BQML",
-         "Manufacturer": "SIEMENS"},
-        0.00042748316187197236, "bqml-start-series-time"),
+        {
+            "SeriesDate": "20201217",
+            "SeriesTime": "104829.000000",
+            "AcquisitionDate": "20201217",
+            "AcquisitionTime": "104830.351370",
+            "FrameReferenceTime": 38513.36,
+            "ActualFrameDuration": 74324.0,
+            "PatientWeight": 67.0,
+            "RadionuclideTotalDose": 374e6,
+            "RadionuclideHalfLife": 6586.2,
+            "RadiopharmaceuticalStartTime": "083045.000000",
+            "RadiopharmaceuticalStartDateTime": "20201217083045.000000",
+            "Units": "BQML",
+            "Manufacturer": "SIEMENS",
+        },
+        0.00042748316187197236,
+        "bqml-start-series-time",
+    ),
     "GE_MEDICAL_AND_BQML": (
-        {"SeriesDate": "20201217", "SeriesTime": "095621", "AcquisitionDate": "20201217",
-         "AcquisitionTime": "095621", "FrameReferenceTime": 0.0, "ActualFrameDuration": 120000.0,
-         "PatientWeight": 52.0, "PatientSize": 1.65, "PatientSex": "F",
-         "RadionuclideTotalDose": 152022720.0, "RadionuclideHalfLife": 6586.2001953125,
-         "RadiopharmaceuticalStartTime": "084500.00",
-         "RadiopharmaceuticalStartDateTime": "20201217084500.00", "Units": "BQML",
-         "Manufacturer": "GE MEDICAL SYSTEMS"},
-        0.0005367387681819742, "bqml-start-series-time"),
+        {
+            "SeriesDate": "20201217",
+            "SeriesTime": "095621",
+            "AcquisitionDate": "20201217",
+            "AcquisitionTime": "095621",
+            "FrameReferenceTime": 0.0,
+            "ActualFrameDuration": 120000.0,
+            "PatientWeight": 52.0,
+            "PatientSize": 1.65,
+            "PatientSex": "F",
+            "RadionuclideTotalDose": 152022720.0,
+            "RadionuclideHalfLife": 6586.2001953125,
+            "RadiopharmaceuticalStartTime": "084500.00",
+            "RadiopharmaceuticalStartDateTime": "20201217084500.00",
+            "Units": "BQML",
+            "Manufacturer": "GE MEDICAL SYSTEMS",
+        },
+        0.0005367387681819742,
+        "bqml-start-series-time",
+    ),
     "PHILIPS_BQML": (
-        {"SeriesDate": "20201217", "SeriesTime": "110155", "AcquisitionDate": "20201217",
-         "AcquisitionTime": "110156", "FrameReferenceTime": 1328700.0,
-         "ActualFrameDuration": 120700.0, "PatientWeight": 64.0, "PatientSize": 1.75,
-         "PatientSex": "F", "RadionuclideTotalDose": 126e6, "RadionuclideHalfLife": 6586.199707,
-         "RadiopharmaceuticalStartTime": "100058",
-         "RadiopharmaceuticalStartDateTime": "20201217100058", "Units": "BQML",
-         "philips_suv_scale_factor": 0.003515736,
-         "philips_activity_concentration_scale_factor": 4.709921},
-        0.0007463747013889488, "bqml-start-series-time"),
+        {
+            "SeriesDate": "20201217",
+            "SeriesTime": "110155",
+            "AcquisitionDate": "20201217",
+            "AcquisitionTime": "110156",
+            "FrameReferenceTime": 1328700.0,
+            "ActualFrameDuration": 120700.0,
+            "PatientWeight": 64.0,
+            "PatientSize": 1.75,
+            "PatientSex": "F",
+            "RadionuclideTotalDose": 126e6,
+            "RadionuclideHalfLife": 6586.199707,
+            "RadiopharmaceuticalStartTime": "100058",
+            "RadiopharmaceuticalStartDateTime": "20201217100058",
+            "Units": "BQML",
+            "philips_suv_scale_factor": 0.003515736,
+            "philips_activity_concentration_scale_factor": 4.709921,
+        },
+        0.0007463747013889488,
+        "bqml-start-series-time",
+    ),
     "PHILIPS_CNTS_AND_BQML_SUV": (
-        {"SeriesDate": "20201217", "SeriesTime": "093556", "AcquisitionDate": "20201217",
-         "AcquisitionTime": "095439", "FrameReferenceTime": 1183000.0,
-         "ActualFrameDuration": 120000.0, "PatientWeight": 54.0, "PatientSex": "F",
-         "RadionuclideTotalDose": 238e6, "RadionuclideHalfLife": 6588.0,
-         "RadiopharmaceuticalStartTime": "083000", "Units": "CNTS",
-         "philips_suv_scale_factor": 0.000551,
-         "philips_activity_concentration_scale_factor": 1.602563},
-        0.000551, "cnts-philips-activity-factor"),
+        {
+            "SeriesDate": "20201217",
+            "SeriesTime": "093556",
+            "AcquisitionDate": "20201217",
+            "AcquisitionTime": "095439",
+            "FrameReferenceTime": 1183000.0,
+            "ActualFrameDuration": 120000.0,
+            "PatientWeight": 54.0,
+            "PatientSex": "F",
+            "RadionuclideTotalDose": 238e6,
+            "RadionuclideHalfLife": 6588.0,
+            "RadiopharmaceuticalStartTime": "083000",
+            "Units": "CNTS",
+            "philips_suv_scale_factor": 0.000551,
+            "philips_activity_concentration_scale_factor": 1.602563,
+        },
+        0.000551,
+        "cnts-philips-activity-factor",
+    ),
     "PHILIPS_CNTS_AND_SUV": (
-        {"SeriesDate": "20201217", "SeriesTime": "134551", "AcquisitionDate": "20201217",
-         "AcquisitionTime": "141336", "FrameReferenceTime": 1755000.0,
-         "ActualFrameDuration": 180000.0, "PatientWeight": 47.0, "PatientSex": "F",
-         "RadionuclideTotalDose": 208230000.0, "RadionuclideHalfLife": 6588.0,
-         "RadiopharmaceuticalStartTime": "123000", "Units": "CNTS",
-         "philips_suv_scale_factor": 0.000728},
-        0.000728, "cnts-philips-suv-factor"),
+        {
+            "SeriesDate": "20201217",
+            "SeriesTime": "134551",
+            "AcquisitionDate": "20201217",
+            "AcquisitionTime": "141336",
+            "FrameReferenceTime": 1755000.0,
+            "ActualFrameDuration": 180000.0,
+            "PatientWeight": 47.0,
+            "PatientSex": "F",
+            "RadionuclideTotalDose": 208230000.0,
+            "RadionuclideHalfLife": 6588.0,
+            "RadiopharmaceuticalStartTime": "123000",
+            "Units": "CNTS",
+            "philips_suv_scale_factor": 0.000728,
+        },
+        0.000728,
+        "cnts-philips-suv-factor",
+    ),
     "BQML_AC_DT_BEFORE_S_DT_SIEMENS": (
-        {"SeriesDate": "20201217", "SeriesTime": "123515.000000", "AcquisitionDate": "20201217",
-         "AcquisitionTime": "123514.999995", "FrameReferenceTime": 59936.854672596,
-         "ActualFrameDuration": 120000.0, "PatientWeight": 65.0, "RadionuclideTotalDose": 225e6,
-         "RadionuclideHalfLife": 6586.2, "RadiopharmaceuticalStartTime": "114100.000000",
-         "Units": "BQML", "Manufacturer": "SIEMENS"},
-        0.0004069156854009332, "bqml-start-frame-siemens"),
+        {
+            "SeriesDate": "20201217",
+            "SeriesTime": "123515.000000",
+            "AcquisitionDate": "20201217",
+            "AcquisitionTime": "123514.999995",
+            "FrameReferenceTime": 59936.854672596,
+            "ActualFrameDuration": 120000.0,
+            "PatientWeight": 65.0,
+            "RadionuclideTotalDose": 225e6,
+            "RadionuclideHalfLife": 6586.2,
+            "RadiopharmaceuticalStartTime": "114100.000000",
+            "Units": "BQML",
+            "Manufacturer": "SIEMENS",
+        },
+        0.0004069156854009332,
+        "bqml-start-frame-siemens",
+    ),
     "CPS_AND_BQML_AC_DT_-_S_DT": (
-        {"SeriesDate": "20201217", "SeriesTime": "134918.000000", "AcquisitionDate": "20201217",
-         "AcquisitionTime": "130348.234000", "FrameReferenceTime": 0.0,
-         "ActualFrameDuration": 180000.0, "PatientWeight": 69.0, "RadionuclideTotalDose": 388e6,
-         "RadionuclideHalfLife": 6586.2, "RadiopharmaceuticalStartTime": "120037.000000",
-         "Units": "BQML"},
-        0.00026503312764157046, "bqml-start-acquisition"),
+        {
+            "SeriesDate": "20201217",
+            "SeriesTime": "134918.000000",
+            "AcquisitionDate": "20201217",
+            "AcquisitionTime": "130348.234000",
+            "FrameReferenceTime": 0.0,
+            "ActualFrameDuration": 180000.0,
+            "PatientWeight": 69.0,
+            "RadionuclideTotalDose": 388e6,
+            "RadionuclideHalfLife": 6586.2,
+            "RadiopharmaceuticalStartTime": "120037.000000",
+            "Units": "BQML",
+        },
+        0.00026503312764157046,
+        "bqml-start-acquisition",
+    ),
     "RADIOPHARM_DATETIME_UNDEFINED": (
-        {"SeriesDate": "20201217", "SeriesTime": "135431.843000", "AcquisitionDate": "20201217",
-         "AcquisitionTime": "141555.687000", "FrameReferenceTime": 1372857.9232493,
-         "ActualFrameDuration": 180000.0, "PatientWeight": 102.0, "RadionuclideTotalDose": 412e6,
-         "RadionuclideHalfLife": 6586.2, "RadiopharmaceuticalStartTime": "125000.000000",
-         "Units": "BQML"},
-        0.0003721089202818729, "bqml-start-series-time"),
+        {
+            "SeriesDate": "20201217",
+            "SeriesTime": "135431.843000",
+            "AcquisitionDate": "20201217",
+            "AcquisitionTime": "141555.687000",
+            "FrameReferenceTime": 1372857.9232493,
+            "ActualFrameDuration": 180000.0,
+            "PatientWeight": 102.0,
+            "RadionuclideTotalDose": 412e6,
+            "RadionuclideHalfLife": 6586.2,
+            "RadiopharmaceuticalStartTime": "125000.000000",
+            "Units": "BQML",
+        },
+        0.0003721089202818729,
+        "bqml-start-series-time",
+    ),
 }
 
 
@@ -579,8 +691,11 @@ VENDOR_CASES = {
 def test_vendor_header_extracts_match_published_factors(name: str) -> None:
     fields, expected, rule = VENDOR_CASES[name]
     inputs = SuvInstanceInputs(
-        SOPClassUID="1.2.840.10008.5.1.4.1.1.128", Modality="PT", DecayCorrection="START",
-        CorrectedImage=("DECY", "ATTN", "SCAT"), **fields,  # type: ignore[arg-type]
+        SOPClassUID="1.2.840.10008.5.1.4.1.1.128",
+        Modality="PT",
+        DecayCorrection="START",
+        CorrectedImage=("DECY", "ATTN", "SCAT"),
+        **fields,  # type: ignore[arg-type]
     )
     result = compute([inputs, inputs, inputs])
     assert result.rule == rule

@@ -32,7 +32,9 @@ def reread(tmp_path: Path, ds: Dataset, *, implicit: bool = False) -> Dataset:
 
 def test_reads_standard_attributes(tmp_path: Path) -> None:
     ds = pet_dataset(
-        timezone_offset="+0100", start_datetime="20240110090000", suv_type="BW",
+        timezone_offset="+0100",
+        start_datetime="20240110090000",
+        suv_type="BW",
         frame_reference_time_ms=59936.85,
     )
     inputs = read_suv_inputs(reread(tmp_path, ds))
@@ -69,7 +71,9 @@ def test_private_tags_are_found_by_creator_in_any_block(
         add_private_block(ds, 0x0009, "GEMS_IDEN_01", {0x0D: ("LO", "not a time")}, block=0x10)
         add_private_block(ds, 0x7053, "Philips Imaging DD 001", {0x00: ("DS", "9.9")}, block=0x10)
     add_ge_pet_private(ds, scan_datetime="20240110095500.00", block=block)
-    add_philips_pet_private(ds, suv_scale_factor=0.000551, activity_scale_factor=1.602563, block=block)
+    add_philips_pet_private(
+        ds, suv_scale_factor=0.000551, activity_scale_factor=1.602563, block=block
+    )
     inputs = read_suv_inputs(reread(tmp_path, ds, implicit=implicit))
     assert inputs.ge_scan_datetime == "20240110095500.00"
     assert inputs.philips_suv_scale_factor == pytest.approx(0.000551)
