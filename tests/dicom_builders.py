@@ -62,7 +62,7 @@ def base_dataset(
     ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
     ds.StudyInstanceUID = study_uid
     ds.SeriesInstanceUID = series_uid
-    ds.FrameOfReferenceUID = study_uid + ".9"
+    ds.FrameOfReferenceUID = frame_uid(study_uid)
     ds.Modality = modality
     ds.PatientName = PHI["PatientName"]
     ds.PatientID = patient_id
@@ -211,7 +211,7 @@ def rtstruct_dataset(
 ) -> Dataset:
     """Return an RT Structure Set with two ROIs referencing an image series."""
     ds = base_dataset(RTSTRUCT, "RTSTRUCT", study_uid=study_uid, series_uid=series_uid, **overrides)
-    ds.StructureSetLabel = "Johnathan contours"
+    ds.StructureSetLabel = "Johnathan ctrs"
     ds.StructureSetDate = "20240111"
     ds.StructureSetTime = "090000"
     contour_images = []
@@ -228,14 +228,14 @@ def rtstruct_dataset(
     rt_study.ReferencedSOPInstanceUID = study_uid
     rt_study.RTReferencedSeriesSequence = Sequence([rt_series])
     frame = Dataset()
-    frame.FrameOfReferenceUID = study_uid + ".9"
+    frame.FrameOfReferenceUID = frame_uid(study_uid)
     frame.RTReferencedStudySequence = Sequence([rt_study])
     ds.ReferencedFrameOfReferenceSequence = Sequence([frame])
     rois, observations, contours = [], [], []
     for number, name, kind in ((1, "Liver Johnathan", "ORGAN"), (2, "Lesion 1", "GTV")):
         roi = Dataset()
         roi.ROINumber = number
-        roi.ReferencedFrameOfReferenceUID = study_uid + ".9"
+        roi.ReferencedFrameOfReferenceUID = frame_uid(study_uid)
         roi.ROIName = name
         roi.ROIGenerationAlgorithm = "MANUAL"
         rois.append(roi)
@@ -334,3 +334,8 @@ def write_pet_series(folder: Path, n: int = 4, **overrides: Any) -> tuple[str, s
         sops.append(ds.SOPInstanceUID)
         write(ds, folder / f"slice{i:03d}")
     return study, series, sops
+
+
+def frame_uid(study_uid: str) -> str:
+    """Return the FrameOfReferenceUID the builders use for a study (deterministic)."""
+    return generate_uid(entropy_srcs=[study_uid, "frame"])

@@ -228,8 +228,13 @@ class DicomSeriesMapper:
             for ref in self._references(entry.varying, entry.sop_instance_uid):
                 refs[(ref.relation, ref.target, ref.uid)] = ref
         # references common to all instances are stated once, by the series
+        # (a one-instance series, e.g. an RT Dose, also states them on its instance)
+        only = series.instances[0].sop_instance_uid if series.instance_count == 1 else ""
         for ref in self._references(common, ""):
             refs[(ref.relation, ref.target, ref.uid)] = ref
+            if only:
+                ref_i = ObjectReference(ref.relation, ref.target, ref.uid, only)
+                refs[(ref.relation, ref.target, ref.uid, only)] = ref_i  # type: ignore[index]
         for ref in refs.values():
             subject = instance_iri(ref.source_instance) if ref.source_instance else s
             add(T(subject, _tg(ref.relation), _node(mint_iri(ref.target, ref.uid))))
