@@ -19,7 +19,11 @@ from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
+import struct
+
 import yaml
+from pydicom.datadict import dictionary_VR, keyword_for_tag, tag_for_keyword
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence as DicomSequence
@@ -165,21 +169,29 @@ class Deidentifier:
                 continue
             if self._table_removes(tag) or (tag & 0xFFFF) == 0:  # group lengths carry nothing
                 continue
-            try:
-                elem = ds[raw_tag]
-                vr = str(elem.VR)
-                keyword = elem.keyword
-            except Exception:  # noqa: BLE001 - malformed element: drop it, keep the rest
-                self._invalid(result, tag)
-                continue
+            keyword = _KEYWORDS.get(tag)
+            if keyword is None:
+                keyword = keyword_for_tag(tag)
+                _KEYWORDS[tag] = keyword
             if not keyword:
                 continue  # not in the public dictionary: cannot tell what it holds
-            action = self._action(tag, vr)
-            if action == "remove":
-                continue
+            raw = ds._dict.get(raw_tag)  # noqa: SLF001 - raw access skips pydicom's slow path
+            fast = fast_raw_value(raw, ds) if isinstance(raw, RawDataElement) else _SLOW
             try:
-                value = self._value(elem.value, vr, action, result, depth)
-            except Exception:  # noqa: BLE001 - undecodable value
+                if fast is not _SLOW:
+                    vr, value = fast
+                    action = self._action(tag, vr)
+                    if action == "remove":
+                        continue
+                    value = self._value(value, vr, action, result, depth)
+                else:
+                    elem = ds[raw_tag]
+                    vr = str(elem.VR)
+                    action = self._action(tag, vr)
+                    if action == "remove":
+                        continue
+                    value = self._value(elem.value, vr, action, result, depth)
+            except Exception:  # noqa: BLE001 - malformed element or undecodable value
                 self._invalid(result, tag)
                 continue
             if value is None or value == "" or value == ():
@@ -240,6 +252,78 @@ class Deidentifier:
         if isinstance(value, bytes):
             return None
         return str(value).strip()
+
+
+_SLOW = object()
+_KEYWORDS: dict[int, str] = {}
+#: VRs whose raw bytes are plain ASCII text split on backslashes (PS3.5 6.2).
+_TEXT_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "TM", "UI", "SH", "LO", "UC", "UR"})
+_BINARY = {"US": "H", "SS": "h", "UL": "I", "SL": "i", "FL": "f", "FD": "d"}
+
+
+def fast_raw_value(raw: RawDataElement, ds: Dataset) -> Any:
+    """Decode a raw element's bytes for the common VRs, or return ``_SLOW`` for pydicom to do.
+
+    pydicom's general conversion (hooks, validation, character sets) dominates header reading;
+    plain ASCII strings and fixed-size numbers are decoded here directly. Anything else (non-ASCII
+    text, sequences, ambiguous VRs) goes through pydicom.
+    """
+    vr = raw.VR or _dictionary_vr(raw.tag)
+    if vr is None:
+        return _SLOW
+    data = raw.value
+    if data is None:
+        return vr, None
+    if not isinstance(data, bytes):
+        return _SLOW
+    if vr in _TEXT_VRS:
+        if not data.isascii() or b"\x1b" in data:
+            return _SLOW  # a character set is in play: let pydicom decode it
+        text = data.decode("ascii").rstrip(" \x00")
+        if not text:
+            return vr, None
+        parts = [p.strip() for p in text.split("\\")]
+        if vr in ("DS", "IS"):
+            conv: list[Any] = [float(p) if vr == "DS" else int(float(p)) for p in parts if p]
+        else:
+            conv = parts
+        return vr, (conv[0] if len(conv) == 1 else tuple(conv))
+    code = _BINARY.get(vr)
+    if code is not None:
+        size = struct.calcsize(code)
+        if len(data) % size:
+            return _SLOW
+        values = struct.unpack(("<" if raw.is_little_endian else ">") + code * (len(data) // size), data)
+        return vr, (values[0] if len(values) == 1 else tuple(values))
+    return _SLOW
+
+
+def raw_text(ds: Dataset, keyword: str) -> str:
+    """Return a top-level text attribute of ``ds`` as a stripped string ('' when absent/bad)."""
+    tag = tag_for_keyword(keyword)
+    raw = ds._dict.get(tag) if tag is not None else None  # noqa: SLF001
+    if raw is None:
+        return ""
+    if isinstance(raw, RawDataElement):
+        fast = fast_raw_value(raw, ds)
+        if fast is not _SLOW:
+            value = fast[1]
+            return "" if value is None else str(value[0] if isinstance(value, tuple) else value)
+    try:
+        value = ds[tag].value
+    except Exception:  # noqa: BLE001 - undecodable value counts as absent
+        return ""
+    if value is None:
+        return ""
+    return str(value).strip().rstrip("\x00")
+
+
+def _dictionary_vr(tag: int) -> str | None:
+    try:
+        vr = dictionary_VR(tag)
+    except KeyError:
+        return None
+    return vr if len(vr) == 2 else None  # 'US or SS' and the like: pydicom resolves these
 
 
 def to_date(value: Any) -> date | None:

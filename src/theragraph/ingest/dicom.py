@@ -24,7 +24,7 @@ from typing import Any
 import pydicom
 from pydicom.errors import InvalidDicomError
 
-from theragraph.ingest.deid import Deidentifier
+from theragraph.ingest.deid import Deidentifier, raw_text
 from theragraph.records.dicom import (
     InstanceEntry,
     InstanceRecord,
@@ -92,13 +92,7 @@ class ReaderContext:
 
 
 def _text(ds: pydicom.Dataset, keyword: str) -> str:
-    try:
-        value = ds.get(keyword)
-    except Exception:  # noqa: BLE001 - undecodable value counts as absent
-        return ""
-    if value is None:
-        return ""
-    return str(value).strip().rstrip("\x00")
+    return raw_text(ds, keyword)
 
 
 def needs_suv_inputs(ds: pydicom.Dataset) -> bool:
