@@ -176,8 +176,8 @@ class Deidentifier:
             if not keyword:
                 continue  # not in the public dictionary: cannot tell what it holds
             raw = ds._dict.get(raw_tag)  # noqa: SLF001 - raw access skips pydicom's slow path
-            fast = fast_raw_value(raw, ds) if isinstance(raw, RawDataElement) else _SLOW
             try:
+                fast = fast_raw_value(raw, ds) if isinstance(raw, RawDataElement) else _SLOW
                 if fast is not _SLOW:
                     vr, value = fast
                     action = self._action(tag, vr)
@@ -305,7 +305,10 @@ def raw_text(ds: Dataset, keyword: str) -> str:
     if raw is None:
         return ""
     if isinstance(raw, RawDataElement):
-        fast = fast_raw_value(raw, ds)
+        try:
+            fast = fast_raw_value(raw, ds)
+        except (ValueError, UnicodeDecodeError, struct.error):
+            fast = _SLOW
         if fast is not _SLOW:
             value = fast[1]
             return "" if value is None else str(value[0] if isinstance(value, tuple) else value)
