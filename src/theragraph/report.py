@@ -32,6 +32,8 @@ CODES: dict[str, str] = {
     "suv.missing-half-life": "radionuclide half-life unknown",
     "suv.not-corrected": "CorrectedImage lacks ATTN or DECY",
     "suv.unsupported-units": "Units value has no SUV rule",
+    "suv.missing-body-size": "PatientSize or PatientSex missing, needed to convert an SUVType back to SUVbw",
+    "suv.injection-after-scan": "the injection time is after the scan reference time",
     "map.unmapped-code": "a code has no mapping to an ontology term",
     "map.unmapped-element": "a source element has no mapping",
     "map.invalid-value": "a value does not fit the mapped datatype or unit",
