@@ -77,3 +77,17 @@ def test_series_record_keeps_shared_header_once_and_varying_values_per_instance(
     assert all("PatientWeight" not in e.varying for e in record.instances)
     assert all({"ImagePositionPatient", "RescaleSlope", "InstanceNumber"} <= e.varying.keys() for e in record.instances)
     assert len(record.suv_inputs) == 0  # no reader given
+
+
+def test_odd_character_set_is_read_with_a_warning_not_a_failure(tmp_path, pseudonymizer):
+    ds = ct_dataset(study_uid=generate_uid(), series_uid=generate_uid())
+    ds.SpecificCharacterSet = "ISO_IR 999"  # unknown to pydicom
+    ds.BodyPartExamined = "ABDOMEN"
+    ds.add_new(0x00181030, "LO", "Prot\xe9ine")  # ProtocolName (removed by the profile anyway)
+    ds.add_new(0x00081090, "LO", "Mod\xe8le \xe9trange")  # ManufacturerModelName, non-ASCII
+    path = write(ds, tmp_path / "odd")
+    record = read_instance(path, ReaderContext(pseudonymizer))
+    assert isinstance(record, InstanceRecord)
+    assert record.attributes["BodyPartExamined"] == "ABDOMEN"
+    assert "ProtocolName" not in record.attributes
+    assert "read.nonconforming" in {i.code for i in record.issues}
