@@ -58,7 +58,7 @@ class DeidPolicy:
     always_remove: frozenset[int]
     retain: frozenset[int]
     vr_rules: dict[str, str]
-    repeating_masks: tuple[int, ...]
+    repeating_masks: frozenset[int]
     source: str = ""
 
 
@@ -74,7 +74,7 @@ def load_policy() -> DeidPolicy:
     for code, tags in raw["actions"].items():
         for tag in tags:
             actions[int(tag, 16)] = code
-    masks = tuple(int(g.replace("xx", "00"), 16) for g in raw.get("repeating_groups_remove", []))
+    masks = frozenset(int(g.replace("xx", "00"), 16) for g in raw.get("repeating_groups_remove", []))
     retain = {int(t, 16) for t in raw.get("retain_patient_characteristics", [])}
     retain |= {int(t, 16) for t in raw.get("retain_longitudinal", [])}
     return DeidPolicy(
@@ -118,10 +118,7 @@ class Deidentifier:
         """Return True when the table alone removes ``tag`` (VR not yet known)."""
         if tag in self.policy.always_remove:
             return True
-        group = tag >> 16
-        if any((group & 0xFF00) == mask for mask in self.policy.repeating_masks):
-            return True
-        return False
+        return ((tag >> 16) & 0xFF00) in self.policy.repeating_masks
 
     def _action(self, tag: int, vr: str) -> str:
         """Return ``keep``, ``remove``, ``uid``, ``shift`` or ``clean`` (sequences)."""
