@@ -59,6 +59,8 @@ def test_every_modality_lands_as_its_series_class(ingested):
         assert _ask(store, "ASK { ?s a ?c ; tg:instanceCount ?n }", s=_series(ctx, cohort.uids[key]),
                     c=ox.NamedNode(str(TG[klass]))), key
     assert report.counts["dicom.series"] == 9
+    assert _ask(store, "ASK { ?s tg:sopClass <urn:oid:1.2.840.10008.5.1.4.1.1.66.7> }",
+                s=_series(ctx, cohort.uids["labelmap"]))
 
 
 def test_broken_files_are_outcomes_with_stable_codes_and_the_rest_lands(ingested):

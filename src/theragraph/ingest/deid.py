@@ -59,6 +59,7 @@ class DeidPolicy:
     retain: frozenset[int]
     vr_rules: dict[str, str]
     repeating_masks: frozenset[int]
+    standard_uid_roots: tuple[str, ...] = ()
     source: str = ""
 
 
@@ -84,6 +85,7 @@ def load_policy() -> DeidPolicy:
         vr_rules=dict(raw.get("vr_rules", {})),
         repeating_masks=masks,
         source=str(raw.get("source", "")),
+        standard_uid_roots=tuple(raw.get("standard_uid_roots", [])),
     )
 
 
@@ -230,7 +232,9 @@ class Deidentifier:
             text = str(value).strip().rstrip("\x00")
             if not text:
                 return None
-            return text if text in UID_dictionary else self.pseudonymizer.uid(text)
+            if text in UID_dictionary or text.startswith(self.policy.standard_uid_roots):
+                return text
+            return self.pseudonymizer.uid(text)
         if vr == "DA":
             parsed = to_date(value)
             return parsed + self.shift if parsed is not None else None
