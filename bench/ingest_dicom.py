@@ -161,7 +161,8 @@ def main() -> None:
         f"--per-series {args.per_series} --workers {args.workers} --write-results`",
         "",
         f"- data: {n} PET instances in {args.series} series (8x8 pixels), machine: "
-        f"{platform.machine()}, {os.cpu_count()} CPUs (shared), Python {platform.python_version()}",
+        f"{platform.machine()}, {os.cpu_count()} CPUs (shared; load average at the end "
+        f"{os.getloadavg()[0]:.1f}), Python {platform.python_version()}",
         f"- floor (bare `pydicom.dcmread(f, stop_before_pixels=True)` loop, 1 process): "
         f"{t_floor:.1f} s = {n / t_floor:.0f} instances/s",
         f"- full ingest (`theragraph ingest --workers {args.workers}`, read + de-identify + SUV inputs"
