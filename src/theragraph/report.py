@@ -42,6 +42,12 @@ CODES: dict[str, str] = {
     "shacl.violation": "the graph violates a SHACL shape",
     "store.write-failed": "the store rejected the write",
     "internal.bug": "an unexpected error (a bug): see the debug log",
+    "read.unreadable": "the file cannot be opened or read",
+    "read.invalid-value": "a DICOM attribute value cannot be decoded (bad VR or length); dropped",
+    "read.nonconforming": "the DICOM parser warned about non-conformant encoding",
+    "suv.inputs-unreadable": "the SUV inputs of an instance cannot be read",
+    "suv.not-computable": "SUV cannot be computed (reason in the graph and the message)",
+    "map.unit-assumed": "a quantity's unit was inferred from its magnitude (e.g. MBq vs Bq)",
 }
 
 

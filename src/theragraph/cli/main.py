@@ -45,3 +45,7 @@ def root(
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+if __name__ == "__main__":  # `python -m theragraph.cli.main` (used by subprocess tests)
+    main()
