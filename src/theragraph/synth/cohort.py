@@ -333,6 +333,9 @@ def draw_patient(seed: int, index: int) -> SyntheticPatient:
     follow_up_markers = {k: round(v * ratio, 2) for k, v in markers.items()
                          if k in ("psa_ng_ml", "chromogranin_a_ng_ml")}
 
+    # Quantitative SPECT leaves SIEMENS (xSPECT Quant) and most GE systems as NM multi-frame;
+    # some GE sites export it through a third-party reconstruction as PET SOP class slices.
+    spect_modality = "PT" if site["vendor"] == "GE" and rng.uniform() < 0.5 else "NM"
     schedule = params["spect_schedules_h"][int(rng.integers(len(params["spect_schedules_h"])))]
     lu = params["radionuclides"]["Lu-177"]
     lambda_phys = math.log(2.0) / (lu["half_life_s"] / 3600.0)
@@ -357,7 +360,7 @@ def draw_patient(seed: int, index: int) -> SyntheticPatient:
         spect_for = derive_uid(seed, index, "spect-for", number)
         studies = []
         for i, tp in enumerate(time_points):
-            series = [SeriesPlan(derive_uid(seed, index, "series", number, tp.id), 1, "NM" if site["vendor"] == "SIEMENS" else "PT",
+            series = [SeriesPlan(derive_uid(seed, index, "series", number, tp.id), 1, spect_modality,
                                  "spect", f"Lu177 SPECT QUANT C{number} {tp.id.upper()}", spect_for,
                                  tp.acquired_at, tp.id)]
             studies.append(StudyPlan(

@@ -174,6 +174,13 @@ def _base_dataset(
     return ds
 
 
+def _set_instance(ds: Dataset, uid: str, number: int) -> None:
+    """Give a per-series template dataset the identity of one instance (reused between files)."""
+    ds.file_meta.MediaStorageSOPInstanceUID = uid
+    ds.SOPInstanceUID = uid
+    ds.InstanceNumber = number
+
+
 def _image_pixel(ds: Dataset, frames: np.ndarray, *, slope: float, intercept: float = 0.0) -> None:
     """Attach uint16 pixel data (``frames`` is rows x cols, or frames x rows x cols)."""
     ds.SamplesPerPixel = 1
@@ -288,15 +295,16 @@ def write_pet_ct(
     yy, xx = np.mgrid[0:GRID, 0:GRID]
     body = ((yy - 7.5) / 6.5) ** 2 + ((xx - 7.5) / 7.5) ** 2 <= 1.0
     ct_files, ct_uids = [], []
+    ds = _base_dataset(patient, study, ct_plan, sop_class=CT_SOP_CLASS,
+                       sop_uid=instance_uid(ct_plan.uid, 1), number=1, faults=faults)
+    ds.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL"]
+    ds.AcquisitionDate = ds.SeriesDate
+    ds.AcquisitionTime = _tm(ct_plan.started_at)
+    ds.KVP = "120"
+    ds.ConvolutionKernel = "Br38f" if patient.site["vendor"] == "SIEMENS" else "STANDARD"
     for k in range(n_slices):
         uid = instance_uid(ct_plan.uid, k + 1)
-        ds = _base_dataset(patient, study, ct_plan, sop_class=CT_SOP_CLASS, sop_uid=uid,
-                           number=k + 1, faults=faults)
-        ds.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL"]
-        ds.AcquisitionDate = ds.SeriesDate
-        ds.AcquisitionTime = _tm(ct_plan.started_at)
-        ds.KVP = "120"
-        ds.ConvolutionKernel = "Br38f" if patient.site["vendor"] == "SIEMENS" else "STANDARD"
+        _set_instance(ds, uid, k + 1)
         _geometry(ds, -k * PIXEL_MM)
         ds.SliceLocation = _ds(-k * PIXEL_MM)
         hu = np.where(body, 40 + rng.normal(0, 5, (GRID, GRID)), -1000.0)
@@ -310,46 +318,47 @@ def write_pet_ct(
     nuclide = params["radionuclides"][pet.radionuclide]
     series_time = started_at + timedelta(minutes=47) if "series-time-rewritten" in faults else started_at
     files, uids = [], []
+    ds = _base_dataset(patient, study, pet_plan, sop_class=PET_SOP_CLASS,
+                       sop_uid=instance_uid(pet_plan.uid, 1), number=1, faults=faults)
+    ds.ImageType = ["ORIGINAL", "PRIMARY"]
+    ds.StudyDate = _da(started_at)
+    ds.StudyTime = _tm(started_at - timedelta(minutes=2))
+    ds.SeriesDate = _da(series_time)
+    ds.SeriesTime = _tm(series_time)
+    ds.Units = "BQML"
+    ds.CountsSource = "EMISSION"
+    ds.SeriesType = ["WHOLE BODY", "IMAGE"]
+    ds.CorrectedImage = ["NORM", "DTIM", "ATTN", "SCAT", "DECY", "RAN"]
+    ds.DecayCorrection = "START"
+    ds.RandomsCorrectionMethod = "DLYD"
+    ds.AttenuationCorrectionMethod = "measured,CT"
+    ds.ReconstructionMethod = "OSEM3D 4i5s" if vendor == "SIEMENS" else "VPFXS"
+    ds.NumberOfSlices = n_slices
+    ds.ActualFrameDuration = int(pet.bed_duration_s * 1000)
+    ds.SliceSensitivityFactor = "1"
+    ds.RadiopharmaceuticalInformationSequence = _radiopharmaceutical(
+        agent=pet.agent, agent_code=pet.code, nuclide_code=nuclide["dicom_code"],
+        injected_at=injected_at, total_dose_bq=pet.activity_mbq * 1e6,
+        half_life_s=pet.half_life_s, positron_fraction=pet.positron_fraction, faults=faults,
+    )
+    if vendor == "GE":
+        block = ds.private_block(0x0009, GE_PRIVATE_CREATOR, create=True)
+        block.add_new(0x0D, "DT", _dt(started_at))  # scan datetime (QIBA GE branch)
+    t_ave = _average_count_time_s(lam, pet.bed_duration_s)
     for k in range(n_slices):
         bed = k // PET_SLICES_PER_BED
         offset_s = bed * pet.bed_duration_s
         acquired = started_at + timedelta(seconds=offset_s)
-        t_ave = _average_count_time_s(lam, pet.bed_duration_s)
         frame_reference_s = offset_s + t_ave if vendor == "SIEMENS" else offset_s
         uid = instance_uid(pet_plan.uid, k + 1)
-        ds = _base_dataset(patient, study, pet_plan, sop_class=PET_SOP_CLASS, sop_uid=uid,
-                           number=k + 1, faults=faults)
-        ds.ImageType = ["ORIGINAL", "PRIMARY"]
-        ds.StudyDate = _da(started_at)
-        ds.StudyTime = _tm(started_at - timedelta(minutes=2))
-        ds.SeriesDate = _da(series_time)
-        ds.SeriesTime = _tm(series_time)
+        _set_instance(ds, uid, k + 1)
         ds.AcquisitionDate = _da(acquired)
         ds.AcquisitionTime = _tm(acquired)
         ds.ContentDate = _da(acquired)
         ds.ContentTime = _tm(acquired)
-        ds.Units = "BQML"
-        ds.CountsSource = "EMISSION"
-        ds.SeriesType = ["WHOLE BODY", "IMAGE"]
-        ds.CorrectedImage = ["NORM", "DTIM", "ATTN", "SCAT", "DECY", "RAN"]
-        ds.DecayCorrection = "START"
-        ds.RandomsCorrectionMethod = "DLYD"
-        ds.AttenuationCorrectionMethod = "measured,CT"
-        ds.ReconstructionMethod = "OSEM3D 4i5s" if vendor == "SIEMENS" else "VPFXS"
-        ds.NumberOfSlices = n_slices
         ds.ImageIndex = k + 1
         ds.FrameReferenceTime = _ds(round(frame_reference_s * 1000.0, 3))
-        ds.ActualFrameDuration = int(pet.bed_duration_s * 1000)
         ds.DecayFactor = _ds(math.exp(lam * (offset_s + t_ave)))
-        ds.SliceSensitivityFactor = "1"
-        ds.RadiopharmaceuticalInformationSequence = _radiopharmaceutical(
-            agent=pet.agent, agent_code=pet.code, nuclide_code=nuclide["dicom_code"],
-            injected_at=injected_at, total_dose_bq=pet.activity_mbq * 1e6,
-            half_life_s=pet.half_life_s, positron_fraction=pet.positron_fraction, faults=faults,
-        )
-        if vendor == "GE":
-            block = ds.private_block(0x0009, GE_PRIVATE_CREATOR, create=True)
-            block.add_new(0x0D, "DT", _dt(started_at))  # scan datetime (QIBA GE branch)
         _geometry(ds, -k * PIXEL_MM)
         ds.SliceLocation = _ds(-k * PIXEL_MM)
         stored, slope = _to_stored(volume[k])
@@ -431,25 +440,26 @@ def write_spect(
             out.append(WrittenSeries(plan, study, (path,), (uid,), NM_SOP_CLASS))
             continue
         files, uids = [], []
+        ds = _base_dataset(patient, study, plan, sop_class=PET_SOP_CLASS,
+                           sop_uid=instance_uid(plan.uid, 1), number=1, faults=faults)
+        ds.ImageType = ["ORIGINAL", "PRIMARY"]
+        ds.AcquisitionDate = _da(tp.acquired_at)
+        ds.AcquisitionTime = _tm(tp.acquired_at)
+        ds.Units = "BQML"
+        ds.CountsSource = "EMISSION"
+        ds.SeriesType = ["STATIC", "IMAGE"]
+        ds.CorrectedImage = ["ATTN", "SCAT", "DECY"]
+        ds.DecayCorrection = "START"
+        ds.ReconstructionMethod = "OSEM-RR 4i10s (quantitative SPECT)"
+        ds.NumberOfSlices = SPECT_FRAMES
+        ds.FrameReferenceTime = "0"
+        ds.ActualFrameDuration = 900000
+        ds.DecayFactor = "1"
+        ds.RadiopharmaceuticalInformationSequence = rp
         for k in range(SPECT_FRAMES):
             uid = instance_uid(plan.uid, k + 1)
-            ds = _base_dataset(patient, study, plan, sop_class=PET_SOP_CLASS, sop_uid=uid,
-                               number=k + 1, faults=faults)
-            ds.ImageType = ["ORIGINAL", "PRIMARY"]
-            ds.AcquisitionDate = _da(tp.acquired_at)
-            ds.AcquisitionTime = _tm(tp.acquired_at)
-            ds.Units = "BQML"
-            ds.CountsSource = "EMISSION"
-            ds.SeriesType = ["STATIC", "IMAGE"]
-            ds.CorrectedImage = ["ATTN", "SCAT", "DECY"]
-            ds.DecayCorrection = "START"
-            ds.ReconstructionMethod = "OSEM-RR 4i10s (quantitative SPECT)"
-            ds.NumberOfSlices = SPECT_FRAMES
+            _set_instance(ds, uid, k + 1)
             ds.ImageIndex = k + 1
-            ds.FrameReferenceTime = "0"
-            ds.ActualFrameDuration = 900000
-            ds.DecayFactor = "1"
-            ds.RadiopharmaceuticalInformationSequence = rp
             _geometry(ds, -k * PIXEL_MM)
             ds.SliceLocation = _ds(-k * PIXEL_MM)
             stored, slope = _to_stored(volume[k])

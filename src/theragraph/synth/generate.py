@@ -186,7 +186,7 @@ def generate_cohort(
         for index in range(patients):
             faults = plan_faults(seed, index, fault_rate)
             patient = draw_patient(seed, index)
-            records = _write_patient(
+            records = write_patient(
                 patient, out, faults=faults, summary=summary,
                 as_ndjson=_is_ndjson_patient(seed, index, ndjson_share), write_ndjson=write_ndjson,
             )
@@ -212,7 +212,7 @@ def _relative(path: Path, out: Path) -> str:
     return path.relative_to(out).as_posix()
 
 
-def _write_patient(
+def write_patient(
     patient: SyntheticPatient,
     out: Path,
     *,
