@@ -32,6 +32,9 @@ def synth_command(
     overwrite: bool = typer.Option(
         False, "--overwrite", help="Replace a cohort already in OUT (only the generator's own files)."
     ),
+    workers: int = typer.Option(
+        1, "--workers", min=1, help="Processes writing patients in parallel (same output for any value)."
+    ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
     """Generate a synthetic cohort with a known outcome mechanism (see docs/synthetic-cohort.md).
@@ -50,7 +53,7 @@ def synth_command(
         try:
             summary = generate_cohort(
                 out, patients=patients, seed=seed, fault_rate=faults, truth=truth,
-                ndjson_share=ndjson_share, overwrite=overwrite,
+                ndjson_share=ndjson_share, overwrite=overwrite, workers=workers,
                 progress=lambda n: bar.advance(task, n),
             )
         except FileExistsError as exc:

@@ -486,6 +486,21 @@ def _contour_image(series: WrittenSeries, frame: int) -> Dataset:
     return item
 
 
+def _series_images(series: WrittenSeries) -> list[Dataset]:
+    """Return the ContourImageSequence items naming every image of a referenced series.
+
+    A multi-frame NM instance is referenced once, without ReferencedFrameNumber, which means
+    all of its frames (PS3.3 C.8.8.5 / C.12.2 Image SOP Instance Reference).
+    """
+    items = []
+    for uid in series.sop_instance_uids:
+        item = Dataset()
+        item.ReferencedSOPClassUID = series.sop_class_uid
+        item.ReferencedSOPInstanceUID = uid
+        items.append(item)
+    return items
+
+
 def write_rtstruct(
     patient: SyntheticPatient,
     cycle: Cycle,
@@ -518,8 +533,7 @@ def write_rtstruct(
     for series in spect:
         ref_series = Dataset()
         ref_series.SeriesInstanceUID = series.plan.uid
-        ref_series.ContourImageSequence = Sequence(
-            [_contour_image(series, f) for f in range(SPECT_FRAMES)])
+        ref_series.ContourImageSequence = Sequence(_series_images(series))
         ref_study = Dataset()
         ref_study.ReferencedSOPClassUID = STUDY_COMPONENT_SOP_CLASS
         ref_study.ReferencedSOPInstanceUID = series.study.uid

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import csv
 import json
+import multiprocessing
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,6 +133,7 @@ def generate_cohort(
     truth: bool = False,
     ndjson_share: float = 0.1,
     overwrite: bool = False,
+    workers: int = 1,
     progress: Callable[[int], None] | None = None,
 ) -> CohortSummary:
     """Write ``patients`` synthetic patients under ``out`` and return what was written.
@@ -144,6 +146,7 @@ def generate_cohort(
         truth: also write ``truth.csv`` with the per-patient ground truth.
         ndjson_share: share of patients written as FHIR bulk-export NDJSON instead of a Bundle.
         overwrite: replace an earlier cohort in ``out``.
+        workers: processes writing patients in parallel (the output does not depend on it).
         progress: called with 1 after each patient.
 
     Raises:
@@ -164,6 +167,7 @@ def generate_cohort(
         "issuer_of_patient_id": ISSUER_OF_PATIENT_ID,
         "patient_identifier_system": PATIENT_IDENTIFIER_SYSTEM,
     }), summary)
+    jobs = ((seed, index, out, fault_rate, ndjson_share) for index in range(patients))
     with ExitStack() as stack:
         bulk: dict[str, IO[str]] = {}
         truth_writer = None
@@ -171,28 +175,27 @@ def generate_cohort(
             handle = stack.enter_context((out / "truth.csv").open("w", newline="", encoding="utf-8"))
             truth_writer = csv.writer(handle, lineterminator="\n")
             truth_writer.writerow(TRUTH_COLUMNS)
-
-        def write_ndjson(resource: dict[str, Any]) -> None:
-            kind = resource["resourceType"]
-            if kind not in bulk:
-                path = out / "fhir-bulk" / f"{kind}.ndjson"
-                path.parent.mkdir(parents=True, exist_ok=True)
-                bulk[kind] = stack.enter_context(path.open("w", encoding="utf-8", newline="\n"))
-                summary.files += 1
-            line = json.dumps(resource, ensure_ascii=False, separators=(",", ":")) + "\n"
-            bulk[kind].write(line)
-            summary.bytes += len(line.encode("utf-8"))
-
-        for index in range(patients):
-            faults = plan_faults(seed, index, fault_rate)
-            patient = draw_patient(seed, index)
-            records = write_patient(
-                patient, out, faults=faults, summary=summary,
-                as_ndjson=_is_ndjson_patient(seed, index, ndjson_share), write_ndjson=write_ndjson,
-            )
-            summary.faults.extend(records)
+        if workers > 1:
+            pool = stack.enter_context(multiprocessing.get_context("spawn").Pool(workers))
+            results: Iterator[PatientResult] = pool.imap(run_patient_job, jobs, chunksize=4)
+        else:
+            results = map(run_patient_job, jobs)
+        # Results arrive in patient order whatever the number of workers, so the shared files
+        # (NDJSON, truth.csv, faults.json) are identical for any --workers.
+        for result in results:
+            for kind, line in result.ndjson:
+                if kind not in bulk:
+                    path = out / "fhir-bulk" / f"{kind}.ndjson"
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    bulk[kind] = stack.enter_context(path.open("w", encoding="utf-8", newline="\n"))
+                    summary.files += 1
+                bulk[kind].write(line)
+                summary.bytes += len(line.encode("utf-8"))
             if truth_writer is not None:
-                truth_writer.writerow(_truth_row(patient, faults))
+                truth_writer.writerow(result.truth_row)
+            summary.faults.extend(result.faults)
+            summary.files += result.files
+            summary.bytes += result.bytes
             summary.patients += 1
             if progress is not None:
                 progress(1)
@@ -206,6 +209,39 @@ def generate_cohort(
             "faults": [record.to_json() for record in summary.faults],
         }), summary)
     return summary
+
+
+@dataclass(frozen=True)
+class PatientResult:
+    """What one patient job reports back to the process that owns the shared files."""
+
+    ndjson: list[tuple[str, str]]
+    truth_row: list[Any]
+    faults: list[FaultRecord]
+    files: int
+    bytes: int
+
+
+def run_patient_job(job: tuple[int, int, Path, float, float]) -> PatientResult:
+    """Draw and write one patient (runs in a worker process when --workers > 1).
+
+    Args:
+        job: ``(seed, index, out, fault_rate, ndjson_share)``.
+    """
+    seed, index, out, fault_rate, ndjson_share = job
+    faults = plan_faults(seed, index, fault_rate)
+    patient = draw_patient(seed, index)
+    counts = CohortSummary(out=out)
+    lines: list[tuple[str, str]] = []
+
+    def collect(resource: dict[str, Any]) -> None:
+        lines.append((resource["resourceType"],
+                      json.dumps(resource, ensure_ascii=False, separators=(",", ":")) + "\n"))
+
+    records = write_patient(patient, out, faults=faults, summary=counts,
+                            as_ndjson=_is_ndjson_patient(seed, index, ndjson_share),
+                            write_ndjson=collect)
+    return PatientResult(lines, _truth_row(patient, faults), records, counts.files, counts.bytes)
 
 
 def _relative(path: Path, out: Path) -> str:
