@@ -51,21 +51,33 @@ def main() -> int:
 
     start = time.perf_counter()
     cpu0 = time.process_time()
-    summary = generate_cohort(args.out, patients=args.patients, seed=args.seed,
-                              fault_rate=args.faults, truth=True, progress=progress)
+    summary = generate_cohort(
+        args.out,
+        patients=args.patients,
+        seed=args.seed,
+        fault_rate=args.faults,
+        truth=True,
+        progress=progress,
+    )
     wall = time.perf_counter() - start
     cpu = time.process_time() - cpu0
     n = max(summary.patients, 1)
-    print(f"| patients | wall s | CPU s | ms/patient (CPU) | files/patient | KB/patient | "
-          f"peak RSS MB @10% | peak RSS MB @100% | extrapolated 10,000 (CPU) |")
+    print(
+        "| patients | wall s | CPU s | ms/patient (CPU) | files/patient | KB/patient | "
+        "peak RSS MB @10% | peak RSS MB @100% | extrapolated 10,000 (CPU) |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     first, last = sorted(checkpoints)[0], sorted(checkpoints)[-1]
-    print(f"| {summary.patients} | {wall:.1f} | {cpu:.1f} | {1000 * cpu / n:.0f} | "
-          f"{summary.files / n:.1f} | {summary.bytes / n / 1024:.0f} | {checkpoints[first]:.0f} | "
-          f"{checkpoints[last]:.0f} | {cpu / n * 10000 / 60:.0f} min |")
-    print(f"\nmachine: {platform.machine()} {platform.python_implementation()} "
-          f"{platform.python_version()}, total {summary.bytes / 1e6:.0f} MB in {summary.files} files",
-          file=sys.stderr)
+    print(
+        f"| {summary.patients} | {wall:.1f} | {cpu:.1f} | {1000 * cpu / n:.0f} | "
+        f"{summary.files / n:.1f} | {summary.bytes / n / 1024:.0f} | {checkpoints[first]:.0f} | "
+        f"{checkpoints[last]:.0f} | {cpu / n * 10000 / 60:.0f} min |"
+    )
+    print(
+        f"\nmachine: {platform.machine()} {platform.python_implementation()} "
+        f"{platform.python_version()}, total {summary.bytes / 1e6:.0f} MB in {summary.files} files",
+        file=sys.stderr,
+    )
     if not args.keep:
         shutil.rmtree(args.out)
     return 0

@@ -16,10 +16,24 @@ pytestmark = pytest.mark.integration
 
 def test_synth_writes_a_cohort_with_truth_and_faults(tmp_path):
     out = tmp_path / "data"
-    result = CliRunner().invoke(app, [
-        "synth", "--patients", "3", "--seed", "7", "--out", str(out), "--truth",
-        "--faults", "1.0", "--ndjson-share", "0.34", "--no-progress",
-    ])
+    result = CliRunner().invoke(
+        app,
+        [
+            "synth",
+            "--patients",
+            "3",
+            "--seed",
+            "7",
+            "--out",
+            str(out),
+            "--truth",
+            "--faults",
+            "1.0",
+            "--ndjson-share",
+            "0.34",
+            "--no-progress",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert (out / "truth.csv").read_text().count("\n") == 4
     faults = json.loads((out / "faults.json").read_text())
@@ -39,7 +53,9 @@ def test_synth_refuses_an_existing_cohort_without_overwrite(tmp_path):
 
 
 def test_synth_rejects_a_rate_outside_the_unit_interval(tmp_path):
-    result = CliRunner().invoke(app, ["synth", "--seed", "1", "--out", str(tmp_path), "--faults", "1.5"])
+    result = CliRunner().invoke(
+        app, ["synth", "--seed", "1", "--out", str(tmp_path), "--faults", "1.5"]
+    )
     assert result.exit_code == 2
 
 

@@ -16,24 +16,41 @@ app = typer.Typer()
 @app.command("synth")
 def synth_command(
     patients: int = typer.Option(20, "--patients", min=0, help="Number of patients to generate."),
-    seed: int = typer.Option(..., "--seed", help="Random seed; the same seed writes identical files."),
-    out: Path = typer.Option(..., "--out", help="Output folder (dicom/, fhir/, fhir-bulk/, dosimetry/)."),
+    seed: int = typer.Option(
+        ..., "--seed", help="Random seed; the same seed writes identical files."
+    ),
+    out: Path = typer.Option(
+        ..., "--out", help="Output folder (dicom/, fhir/, fhir-bulk/, dosimetry/)."
+    ),
     faults: float = typer.Option(
-        0.0, "--faults", min=0.0, max=1.0,
+        0.0,
+        "--faults",
+        min=0.0,
+        max=1.0,
         help="Share of patients with one injected defect, recorded in OUT/faults.json.",
     ),
     truth: bool = typer.Option(
-        False, "--truth", help="Also write OUT/truth.csv with per-patient ground-truth probabilities."
+        False,
+        "--truth",
+        help="Also write OUT/truth.csv with per-patient ground-truth probabilities.",
     ),
     ndjson_share: float = typer.Option(
-        0.1, "--ndjson-share", min=0.0, max=1.0,
+        0.1,
+        "--ndjson-share",
+        min=0.0,
+        max=1.0,
         help="Share of patients exported as FHIR bulk NDJSON instead of a Bundle.",
     ),
     overwrite: bool = typer.Option(
-        False, "--overwrite", help="Replace a cohort already in OUT (only the generator's own files)."
+        False,
+        "--overwrite",
+        help="Replace a cohort already in OUT (only the generator's own files).",
     ),
     workers: int = typer.Option(
-        1, "--workers", min=1, help="Processes writing patients in parallel (same output for any value)."
+        1,
+        "--workers",
+        min=1,
+        help="Processes writing patients in parallel (same output for any value).",
     ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
@@ -46,14 +63,25 @@ def synth_command(
     from theragraph.synth.generate import generate_cohort  # noqa: PLC0415
 
     with Progress(
-        TextColumn("synth"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err_console, disable=not progress, transient=True,
+        TextColumn("synth"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        disable=not progress,
+        transient=True,
     ) as bar:
         task = bar.add_task("patients", total=patients)
         try:
             summary = generate_cohort(
-                out, patients=patients, seed=seed, fault_rate=faults, truth=truth,
-                ndjson_share=ndjson_share, overwrite=overwrite, workers=workers,
+                out,
+                patients=patients,
+                seed=seed,
+                fault_rate=faults,
+                truth=truth,
+                ndjson_share=ndjson_share,
+                overwrite=overwrite,
+                workers=workers,
                 progress=lambda n: bar.advance(task, n),
             )
         except FileExistsError as exc:

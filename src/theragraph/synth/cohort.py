@@ -46,10 +46,22 @@ ORGAN_VOXELS: dict[str, tuple[int, int, float]] = {
 }
 #: PET uptake (SUVmean) of normal organs, used only for the pixel phantoms.
 ORGAN_SUV: dict[str, dict[str, float]] = {
-    "mcrpc": {"parotid-glands": 15.0, "submandibular-glands": 14.0, "liver": 5.0,
-              "kidney-left": 25.0, "kidney-right": 25.0, "bone-marrow": 1.5},
-    "net": {"parotid-glands": 1.5, "submandibular-glands": 1.5, "liver": 7.0,
-            "kidney-left": 14.0, "kidney-right": 14.0, "bone-marrow": 1.2},
+    "mcrpc": {
+        "parotid-glands": 15.0,
+        "submandibular-glands": 14.0,
+        "liver": 5.0,
+        "kidney-left": 25.0,
+        "kidney-right": 25.0,
+        "bone-marrow": 1.5,
+    },
+    "net": {
+        "parotid-glands": 1.5,
+        "submandibular-glands": 1.5,
+        "liver": 7.0,
+        "kidney-left": 14.0,
+        "kidney-right": 14.0,
+        "bone-marrow": 1.2,
+    },
 }
 
 
@@ -238,7 +250,9 @@ def draw_patient(seed: int, index: int) -> SyntheticPatient:
     key = derive_token(seed, index, "patient", length=12)
     setting = _pick(rng, {k: v["share"] for k, v in params["settings"].items()})
     sp = params["settings"][setting]
-    site = params["sites"][int(rng.choice(len(params["sites"]), p=[s["share"] for s in params["sites"]]))]
+    site = params["sites"][
+        int(rng.choice(len(params["sites"]), p=[s["share"] for s in params["sites"]]))
+    ]
     tz = _tz(site["tz"])
     sex = _pick(rng, {"M" if k == "male" else "F": v for k, v in sp["sex"].items()})
     age = _normal(rng, sp["age_years"])
@@ -251,10 +265,16 @@ def draw_patient(seed: int, index: int) -> SyntheticPatient:
     person = draw_person(rng, seed=seed, index=index, sex=sex, age_years=age, on=start_day)
 
     ecog = int(rng.choice(len(sp["ecog_probabilities"]), p=sp["ecog_probabilities"]))
-    markers = {name: round(_lognormal(rng, spec) if "median" in spec else _normal(rng, spec), 2)
-               for name, spec in sp["markers"].items()}
-    tnm = {"t": str(rng.choice(sp["tnm"]["t"])), "n": str(rng.choice(sp["tnm"]["n"])),
-           "m": str(rng.choice(sp["tnm"]["m"])), "stage_group": sp["tnm"]["stage_group"]}
+    markers = {
+        name: round(_lognormal(rng, spec) if "median" in spec else _normal(rng, spec), 2)
+        for name, spec in sp["markers"].items()
+    }
+    tnm = {
+        "t": str(rng.choice(sp["tnm"]["t"])),
+        "n": str(rng.choice(sp["tnm"]["n"])),
+        "m": str(rng.choice(sp["tnm"]["m"])),
+        "stage_group": sp["tnm"]["stage_group"],
+    }
     years_before = float(rng.uniform(2, 8) if setting == "mcrpc" else rng.uniform(0.5, 4))
     diagnosed_on = start_day - timedelta(days=int(years_before * 365.25))
     priors = []
@@ -270,7 +290,9 @@ def draw_patient(seed: int, index: int) -> SyntheticPatient:
     lesions = [v for v in vois if v.type == "lesion"]
 
     # Diagnostic PET 10-40 days before therapy.
-    option = sp["diagnostic_pet"]["options"][int(rng.integers(len(sp["diagnostic_pet"]["options"])))]
+    option = sp["diagnostic_pet"]["options"][
+        int(rng.integers(len(sp["diagnostic_pet"]["options"])))
+    ]
     nuclide = params["radionuclides"][option["radionuclide"]]
     pet_day = _weekday_on_or_after(start_day - timedelta(days=int(rng.integers(10, 40))))
     injected_at = _at(pet_day, int(rng.integers(7 * 60 + 30, 13 * 60)), tz)
@@ -285,10 +307,24 @@ def draw_patient(seed: int, index: int) -> SyntheticPatient:
         description=f"{option['agent']} PET/CT",
         started_at=pet_start - timedelta(minutes=2),
         series=(
-            SeriesPlan(derive_uid(seed, index, "series", 0, "ct"), 2, "CT", "ct", "CT AC 3mm",
-                       pet_for, pet_start - timedelta(minutes=2)),
-            SeriesPlan(derive_uid(seed, index, "series", 0, "pet"), 3, "PT", "pet",
-                       f"PET WB {option['agent']} AC", pet_for, pet_start),
+            SeriesPlan(
+                derive_uid(seed, index, "series", 0, "ct"),
+                2,
+                "CT",
+                "ct",
+                "CT AC 3mm",
+                pet_for,
+                pet_start - timedelta(minutes=2),
+            ),
+            SeriesPlan(
+                derive_uid(seed, index, "series", 0, "pet"),
+                3,
+                "PT",
+                "pet",
+                f"PET WB {option['agent']} AC",
+                pet_for,
+                pet_start,
+            ),
         ),
         cycle=0,
     )
@@ -315,8 +351,11 @@ def draw_patient(seed: int, index: int) -> SyntheticPatient:
         mean_lesion_dose_gy=float(np.mean(lesion_doses)),
         suv_mean=float(np.average([v.suv_mean for v in lesions], weights=weights)),
         log10_psa=math.log10(markers["psa_ng_ml"] / 60.0) if "psa_ng_ml" in markers else 0.0,
-        log10_cga=(math.log10(markers["chromogranin_a_ng_ml"] / 350.0)
-                   if "chromogranin_a_ng_ml" in markers else 0.0),
+        log10_cga=(
+            math.log10(markers["chromogranin_a_ng_ml"] / 350.0)
+            if "chromogranin_a_ng_ml" in markers
+            else 0.0
+        ),
         ldh_above_uln=markers["ldh_u_l"] > params["codes"]["ldh_uln_u_l"],
         ecog=ecog,
         age_years=age,
@@ -324,14 +363,19 @@ def draw_patient(seed: int, index: int) -> SyntheticPatient:
     )
     marrow = next(v for v in vois if v.id == "bone-marrow")
     outcome, n_cycles = draw_outcome(
-        rng, features, sp["outcome"],
+        rng,
+        features,
+        sp["outcome"],
         marrow_dose_per_cycle_gy=marrow.gy_per_gbq * therapy["activity_gbq"]["mean"],
         interval_days=therapy["interval_days"],
         cycles_nominal=therapy["cycles_nominal"],
     )
     ratio = float(rng.uniform(0.05, 0.5) if outcome.response else rng.uniform(0.55, 2.5))
-    follow_up_markers = {k: round(v * ratio, 2) for k, v in markers.items()
-                         if k in ("psa_ng_ml", "chromogranin_a_ng_ml")}
+    follow_up_markers = {
+        k: round(v * ratio, 2)
+        for k, v in markers.items()
+        if k in ("psa_ng_ml", "chromogranin_a_ng_ml")
+    }
 
     # Quantitative SPECT leaves SIEMENS (xSPECT Quant) and most GE systems as NM multi-frame;
     # some GE sites export it through a third-party reconstruction as PET SOP class slices.
@@ -341,7 +385,9 @@ def draw_patient(seed: int, index: int) -> SyntheticPatient:
     lambda_phys = math.log(2.0) / (lu["half_life_s"] / 3600.0)
     cycles = []
     for number in range(1, n_cycles + 1):
-        day = _weekday_on_or_after(start_day + timedelta(days=(number - 1) * therapy["interval_days"]))
+        day = _weekday_on_or_after(
+            start_day + timedelta(days=(number - 1) * therapy["interval_days"])
+        )
         administered = _at(day, int(rng.integers(9 * 60, 12 * 60)), tz)
         activity = activity_c1 if number == 1 else round(_normal(rng, therapy["activity_gbq"]), 2)
         shrink = (0.8 if outcome.response else 0.95) ** (number - 1)
@@ -351,8 +397,10 @@ def draw_patient(seed: int, index: int) -> SyntheticPatient:
             noise = 1.0 if number == 1 else float(math.exp(rng.normal(0.0, 0.1)))
             gy_per_gbq[voi.id] = voi.gy_per_gbq * noise * (shrink if voi.type == "lesion" else 1.0)
             lambda_eff[voi.id] = lambda_phys + voi.lambda_bio_per_h
-        acquired = [administered + timedelta(hours=float(h), minutes=int(rng.integers(-20, 40)))
-                    for h in schedule]
+        acquired = [
+            administered + timedelta(hours=float(h), minutes=int(rng.integers(-20, 40)))
+            for h in schedule
+        ]
         time_points = tuple(
             TimePoint(f"tp{i + 1}", round((at - administered).total_seconds() / 3600.0, 2), at)
             for i, at in enumerate(acquired)
@@ -360,37 +408,87 @@ def draw_patient(seed: int, index: int) -> SyntheticPatient:
         spect_for = derive_uid(seed, index, "spect-for", number)
         studies = []
         for i, tp in enumerate(time_points):
-            series = [SeriesPlan(derive_uid(seed, index, "series", number, tp.id), 1, spect_modality,
-                                 "spect", f"Lu177 SPECT QUANT C{number} {tp.id.upper()}", spect_for,
-                                 tp.acquired_at, tp.id)]
-            studies.append(StudyPlan(
-                uid=derive_uid(seed, index, "study", number, tp.id),
-                accession=f"A{derive_token(seed, index, 'acc', number, tp.id, length=9).upper()}",
-                id=f"{number}{i + 1}",
-                description=f"Lu177 post-therapy SPECT/CT cycle {number} {int(round(tp.hours))}h",
-                started_at=tp.acquired_at,
-                series=tuple(series),
-                cycle=number,
-            ))
+            series = [
+                SeriesPlan(
+                    derive_uid(seed, index, "series", number, tp.id),
+                    1,
+                    spect_modality,
+                    "spect",
+                    f"Lu177 SPECT QUANT C{number} {tp.id.upper()}",
+                    spect_for,
+                    tp.acquired_at,
+                    tp.id,
+                )
+            ]
+            studies.append(
+                StudyPlan(
+                    uid=derive_uid(seed, index, "study", number, tp.id),
+                    accession="A"
+                    + derive_token(seed, index, "acc", number, tp.id, length=9).upper(),
+                    id=f"{number}{i + 1}",
+                    description=f"Lu177 SPECT/CT cycle {number} {int(round(tp.hours))}h",
+                    started_at=tp.acquired_at,
+                    series=tuple(series),
+                    cycle=number,
+                )
+            )
         first = studies[0]
-        rtstruct = SeriesPlan(derive_uid(seed, index, "series", number, "rtstruct"), 90, "RTSTRUCT",
-                              "rtstruct", f"Dosimetry VOIs C{number}", spect_for,
-                              time_points[-1].acquired_at + timedelta(hours=2))
-        studies[0] = StudyPlan(first.uid, first.accession, first.id, first.description,
-                               first.started_at, (*first.series, rtstruct), first.cycle)
-        cycles.append(Cycle(
-            number=number, administered_at=administered, activity_gbq=activity,
-            time_points=time_points, gy_per_gbq=gy_per_gbq, lambda_eff_per_h=lambda_eff,
-            calibration_cps_per_mbq=round(_uniform(rng, params["calibration_factor_cps_per_mbq"]), 2),
-            studies=tuple(studies), rtstruct=rtstruct,
-        ))
+        rtstruct = SeriesPlan(
+            derive_uid(seed, index, "series", number, "rtstruct"),
+            90,
+            "RTSTRUCT",
+            "rtstruct",
+            f"Dosimetry VOIs C{number}",
+            spect_for,
+            time_points[-1].acquired_at + timedelta(hours=2),
+        )
+        studies[0] = StudyPlan(
+            first.uid,
+            first.accession,
+            first.id,
+            first.description,
+            first.started_at,
+            (*first.series, rtstruct),
+            first.cycle,
+        )
+        cycles.append(
+            Cycle(
+                number=number,
+                administered_at=administered,
+                activity_gbq=activity,
+                time_points=time_points,
+                gy_per_gbq=gy_per_gbq,
+                lambda_eff_per_h=lambda_eff,
+                calibration_cps_per_mbq=round(
+                    _uniform(rng, params["calibration_factor_cps_per_mbq"]), 2
+                ),
+                studies=tuple(studies),
+                rtstruct=rtstruct,
+            )
+        )
 
     return SyntheticPatient(
-        seed=seed, index=index, key=key, setting=setting, person=person, site=site, tz=tz,
-        age_years=age, weight_kg=weight, height_cm=height, ecog=ecog, markers=markers,
-        follow_up_markers=follow_up_markers, tnm=tnm, diagnosed_on=diagnosed_on,
-        prior_treatments=tuple(priors), vois=tuple(vois), pet=pet, cycles=tuple(cycles),
-        outcome=outcome, features=features,
+        seed=seed,
+        index=index,
+        key=key,
+        setting=setting,
+        person=person,
+        site=site,
+        tz=tz,
+        age_years=age,
+        weight_kg=weight,
+        height_cm=height,
+        ecog=ecog,
+        markers=markers,
+        follow_up_markers=follow_up_markers,
+        tnm=tnm,
+        diagnosed_on=diagnosed_on,
+        prior_treatments=tuple(priors),
+        vois=tuple(vois),
+        pet=pet,
+        cycles=tuple(cycles),
+        outcome=outcome,
+        features=features,
     )
 
 
@@ -402,16 +500,29 @@ def _draw_vois(
     for organ_id, organ in params["organs"].items():
         mass = max(10.0, _normal(rng, organ["mass_g"]))
         suv = ORGAN_SUV[setting][organ_id]
-        vois.append(Voi(
-            id=organ_id, type="organ", label=organ["label"], anatomy=organ["anatomy"],
-            mass_g=round(mass, 1), volume_ml=round(mass / 1.05, 1),
-            gy_per_gbq=_lognormal(rng, organ["gy_per_gbq"][setting]),
-            lambda_bio_per_h=_uniform(rng, organ["lambda_bio_per_h"]),
-            suv_mean=suv, suv_max=round(suv * 1.6, 2), voxel=ORGAN_VOXELS[organ_id],
-            interpreted_type=organ["interpreted_type"],
-        ))
+        vois.append(
+            Voi(
+                id=organ_id,
+                type="organ",
+                label=organ["label"],
+                anatomy=organ["anatomy"],
+                mass_g=round(mass, 1),
+                volume_ml=round(mass / 1.05, 1),
+                gy_per_gbq=_lognormal(rng, organ["gy_per_gbq"][setting]),
+                lambda_bio_per_h=_uniform(rng, organ["lambda_bio_per_h"]),
+                suv_mean=suv,
+                suv_max=round(suv * 1.6, 2),
+                voxel=ORGAN_VOXELS[organ_id],
+                interpreted_type=organ["interpreted_type"],
+            )
+        )
     les = sp["lesions"]
-    count = int(min(max(rng.poisson(les["count"]["poisson_mean"]), les["count"]["low"]), les["count"]["high"]))
+    count = int(
+        min(
+            max(rng.poisson(les["count"]["poisson_mean"]), les["count"]["low"]),
+            les["count"]["high"],
+        )
+    )
     taken = {(r, c) for r, c, _ in ORGAN_VOXELS.values()}
     free = [(r, c) for r in range(2, GRID - 2) for c in range(2, GRID - 2) if (r, c) not in taken]
     spots = rng.choice(len(free), size=count, replace=False)
@@ -422,16 +533,29 @@ def _draw_vois(
         volume = _lognormal(rng, les["volume_ml"])
         suv = _lognormal(rng, les["suv_mean"])
         # Uptake drives dose (both reflect receptor density), with lesion-level noise.
-        gy = _clip(dose["median"] * (suv / les["suv_mean"]["median"]) ** dose["suv_exponent"]
-                   * dose["gsd"] ** float(rng.normal()), dose)
+        gy = _clip(
+            dose["median"]
+            * (suv / les["suv_mean"]["median"]) ** dose["suv_exponent"]
+            * dose["gsd"] ** float(rng.normal()),
+            dose,
+        )
         row, col = free[int(spots[n])]
-        vois.append(Voi(
-            id=f"lesion-{n + 1}", type="lesion", label=f"{site['label']} {n + 1}",
-            anatomy=site["anatomy"], mass_g=round(volume * 1.05, 2), volume_ml=round(volume, 2),
-            gy_per_gbq=gy, lambda_bio_per_h=_uniform(rng, params["lesion_lambda_bio_per_h"]),
-            suv_mean=round(suv, 2), suv_max=round(suv * _uniform(rng, les["suvmax_over_suvmean"]), 2),
-            voxel=(row, col, float(rng.uniform(0.0, 0.999))), interpreted_type="GTV",
-        ))
+        vois.append(
+            Voi(
+                id=f"lesion-{n + 1}",
+                type="lesion",
+                label=f"{site['label']} {n + 1}",
+                anatomy=site["anatomy"],
+                mass_g=round(volume * 1.05, 2),
+                volume_ml=round(volume, 2),
+                gy_per_gbq=gy,
+                lambda_bio_per_h=_uniform(rng, params["lesion_lambda_bio_per_h"]),
+                suv_mean=round(suv, 2),
+                suv_max=round(suv * _uniform(rng, les["suvmax_over_suvmean"]), 2),
+                voxel=(row, col, float(rng.uniform(0.0, 0.999))),
+                interpreted_type="GTV",
+            )
+        )
     return vois
 
 

@@ -54,6 +54,7 @@ IMPLEMENTATION_CLASS_UID = derive_uid("theragraph-synth-implementation", 1)
 IMPLEMENTATION_VERSION = "TG_SYNTH_1"
 GE_PRIVATE_CREATOR = "GEMS_PETD_01"
 
+
 @dataclass(frozen=True)
 class WrittenSeries:
     """Where one series went and what it holds."""
@@ -149,7 +150,9 @@ def _base_dataset(
     ds.StudyDescription = study.description
     ds.SeriesDescription = series.description
     ds.OperatorsName = "Jansen^Pieter"
-    ds.ManufacturerModelName = site["pet_model"] if series.kind in ("pet", "ct") else site["spect_model"]
+    ds.ManufacturerModelName = (
+        site["pet_model"] if series.kind in ("pet", "ct") else site["spect_model"]
+    )
     ds.PatientName = person.dicom_name
     ds.PatientID = person.mrn
     ds.IssuerOfPatientID = ISSUER_OF_PATIENT_ID
@@ -215,7 +218,9 @@ def _voxel_block(volume: np.ndarray, voi: Voi, value: float) -> None:
     """Paint a VOI as a 2x2 in-plane block in its slice of ``volume`` (z, rows, cols)."""
     row, col, frac = voi.voxel
     z = min(int(frac * volume.shape[0]), volume.shape[0] - 1)
-    volume[z, row:row + 2, col:col + 2] = np.maximum(volume[z, row:row + 2, col:col + 2], value)
+    volume[z, row : row + 2, col : col + 2] = np.maximum(
+        volume[z, row : row + 2, col : col + 2], value
+    )
 
 
 def voi_slice(voi: Voi, n_slices: int) -> int:
@@ -244,11 +249,13 @@ def _radiopharmaceutical(
     item.RadionuclideHalfLife = _ds(half_life_s)
     if positron_fraction is not None:
         item.RadionuclidePositronFraction = _ds(positron_fraction)
-    item.RadionuclideCodeSequence = Sequence([_code_item(
-        nuclide_code["scheme"], nuclide_code["code"], nuclide_code["meaning"])])
+    item.RadionuclideCodeSequence = Sequence(
+        [_code_item(nuclide_code["scheme"], nuclide_code["code"], nuclide_code["meaning"])]
+    )
     if agent_code is not None:
-        item.RadiopharmaceuticalCodeSequence = Sequence([_code_item(
-            agent_code["scheme"], agent_code["code"], agent_code["meaning"])])
+        item.RadiopharmaceuticalCodeSequence = Sequence(
+            [_code_item(agent_code["scheme"], agent_code["code"], agent_code["meaning"])]
+        )
     return Sequence([item])
 
 
@@ -264,9 +271,15 @@ def _save(ds: Dataset, path: Path) -> Path:
     return path
 
 
-def _series_dir(root: Path, patient: SyntheticPatient, study: StudyPlan, series: SeriesPlan) -> Path:
-    return (root / patient.person.mrn / f"{_da(study.started_at)}_{study.accession}"
-            / f"{series.number:03d}_{series.modality}")
+def _series_dir(
+    root: Path, patient: SyntheticPatient, study: StudyPlan, series: SeriesPlan
+) -> Path:
+    return (
+        root
+        / patient.person.mrn
+        / f"{_da(study.started_at)}_{study.accession}"
+        / f"{series.number:03d}_{series.modality}"
+    )
 
 
 def write_pet_ct(
@@ -284,9 +297,13 @@ def write_pet_ct(
         # Late-evening injection, scan after midnight; only the injection *time* is recorded.
         started_at = started_at.replace(hour=0, minute=35, second=0)
         injected_at = started_at - (pet.started_at - pet.injected_at)
-    decayed_bq = pet.activity_mbq * 1e6 * math.exp(-lam * (started_at - injected_at).total_seconds())
+    decayed_bq = (
+        pet.activity_mbq * 1e6 * math.exp(-lam * (started_at - injected_at).total_seconds())
+    )
     bq_per_suv = decayed_bq / (patient.weight_kg * 1000.0)
-    volume = np.full((n_slices, GRID, GRID), 0.6 * bq_per_suv) * rng.uniform(0.8, 1.2, (n_slices, GRID, GRID))
+    volume = np.full((n_slices, GRID, GRID), 0.6 * bq_per_suv) * rng.uniform(
+        0.8, 1.2, (n_slices, GRID, GRID)
+    )
     for voi in patient.vois:
         _voxel_block(volume, voi, voi.suv_mean * bq_per_suv)
     out: list[WrittenSeries] = []
@@ -295,8 +312,15 @@ def write_pet_ct(
     yy, xx = np.mgrid[0:GRID, 0:GRID]
     body = ((yy - 7.5) / 6.5) ** 2 + ((xx - 7.5) / 7.5) ** 2 <= 1.0
     ct_files, ct_uids = [], []
-    ds = _base_dataset(patient, study, ct_plan, sop_class=CT_SOP_CLASS,
-                       sop_uid=instance_uid(ct_plan.uid, 1), number=1, faults=faults)
+    ds = _base_dataset(
+        patient,
+        study,
+        ct_plan,
+        sop_class=CT_SOP_CLASS,
+        sop_uid=instance_uid(ct_plan.uid, 1),
+        number=1,
+        faults=faults,
+    )
     ds.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL"]
     ds.AcquisitionDate = ds.SeriesDate
     ds.AcquisitionTime = _tm(ct_plan.started_at)
@@ -316,10 +340,19 @@ def write_pet_ct(
     vendor = patient.site["vendor"]
     params = load_parameters()
     nuclide = params["radionuclides"][pet.radionuclide]
-    series_time = started_at + timedelta(minutes=47) if "series-time-rewritten" in faults else started_at
+    series_time = (
+        started_at + timedelta(minutes=47) if "series-time-rewritten" in faults else started_at
+    )
     files, uids = [], []
-    ds = _base_dataset(patient, study, pet_plan, sop_class=PET_SOP_CLASS,
-                       sop_uid=instance_uid(pet_plan.uid, 1), number=1, faults=faults)
+    ds = _base_dataset(
+        patient,
+        study,
+        pet_plan,
+        sop_class=PET_SOP_CLASS,
+        sop_uid=instance_uid(pet_plan.uid, 1),
+        number=1,
+        faults=faults,
+    )
     ds.ImageType = ["ORIGINAL", "PRIMARY"]
     ds.StudyDate = _da(started_at)
     ds.StudyTime = _tm(started_at - timedelta(minutes=2))
@@ -337,9 +370,14 @@ def write_pet_ct(
     ds.ActualFrameDuration = int(pet.bed_duration_s * 1000)
     ds.SliceSensitivityFactor = "1"
     ds.RadiopharmaceuticalInformationSequence = _radiopharmaceutical(
-        agent=pet.agent, agent_code=pet.code, nuclide_code=nuclide["dicom_code"],
-        injected_at=injected_at, total_dose_bq=pet.activity_mbq * 1e6,
-        half_life_s=pet.half_life_s, positron_fraction=pet.positron_fraction, faults=faults,
+        agent=pet.agent,
+        agent_code=pet.code,
+        nuclide_code=nuclide["dicom_code"],
+        injected_at=injected_at,
+        total_dose_bq=pet.activity_mbq * 1e6,
+        half_life_s=pet.half_life_s,
+        positron_fraction=pet.positron_fraction,
+        faults=faults,
     )
     if vendor == "GE":
         block = ds.private_block(0x0009, GE_PRIVATE_CREATOR, create=True)
@@ -369,7 +407,9 @@ def write_pet_ct(
     return out
 
 
-def _spect_volume(patient: SyntheticPatient, cycle: Cycle, hours: float, rng: np.random.Generator) -> np.ndarray:
+def _spect_volume(
+    patient: SyntheticPatient, cycle: Cycle, hours: float, rng: np.random.Generator
+) -> np.ndarray:
     """Return the activity concentration (Bq/mL) volume at ``hours`` after administration."""
     volume = rng.uniform(0.5, 1.5, (SPECT_FRAMES, GRID, GRID)) * 200.0  # blood pool background
     for voi in patient.vois:
@@ -397,14 +437,20 @@ def write_spect(
         plan = study.series[0]
         volume = _spect_volume(patient, cycle, tp.hours, rng)
         rp = _radiopharmaceutical(
-            agent=therapy["dicom_name"], agent_code=agent_code, nuclide_code=lu_code,
-            injected_at=cycle.administered_at, total_dose_bq=cycle.activity_gbq * 1e9,
-            half_life_s=lu["half_life_s"], positron_fraction=None, faults=frozenset(),
+            agent=therapy["dicom_name"],
+            agent_code=agent_code,
+            nuclide_code=lu_code,
+            injected_at=cycle.administered_at,
+            total_dose_bq=cycle.activity_gbq * 1e9,
+            half_life_s=lu["half_life_s"],
+            positron_fraction=None,
+            faults=frozenset(),
         )
         if plan.modality == "NM":
             uid = instance_uid(plan.uid, 1)
-            ds = _base_dataset(patient, study, plan, sop_class=NM_SOP_CLASS, sop_uid=uid,
-                               number=1, faults=faults)
+            ds = _base_dataset(
+                patient, study, plan, sop_class=NM_SOP_CLASS, sop_uid=uid, number=1, faults=faults
+            )
             ds.ImageType = ["ORIGINAL", "PRIMARY", "RECON TOMO", "EMISSION"]
             ds.AcquisitionDate = _da(tp.acquired_at)
             ds.AcquisitionTime = _tm(tp.acquired_at)
@@ -440,8 +486,15 @@ def write_spect(
             out.append(WrittenSeries(plan, study, (path,), (uid,), NM_SOP_CLASS))
             continue
         files, uids = [], []
-        ds = _base_dataset(patient, study, plan, sop_class=PET_SOP_CLASS,
-                           sop_uid=instance_uid(plan.uid, 1), number=1, faults=faults)
+        ds = _base_dataset(
+            patient,
+            study,
+            plan,
+            sop_class=PET_SOP_CLASS,
+            sop_uid=instance_uid(plan.uid, 1),
+            number=1,
+            faults=faults,
+        )
         ds.ImageType = ["ORIGINAL", "PRIMARY"]
         ds.AcquisitionDate = _da(tp.acquired_at)
         ds.AcquisitionTime = _tm(tp.acquired_at)
@@ -518,8 +571,9 @@ def write_rtstruct(
     plan = cycle.rtstruct
     study = cycle.studies[0]
     uid = instance_uid(plan.uid, 1)
-    ds = _base_dataset(patient, study, plan, sop_class=RTSTRUCT_SOP_CLASS, sop_uid=uid,
-                       number=1, faults=faults)
+    ds = _base_dataset(
+        patient, study, plan, sop_class=RTSTRUCT_SOP_CLASS, sop_uid=uid, number=1, faults=faults
+    )
     for keyword in ("FrameOfReferenceUID", "PositionReferenceIndicator", "PatientPosition"):
         delattr(ds, keyword)
     ds.Manufacturer = "Theragraph Synthetic Dosimetry"
@@ -564,7 +618,9 @@ def write_rtstruct(
         contour.ContourImageSequence = Sequence([_contour_image(first, z_index)])
         contour.ContourGeometricType = "CLOSED_PLANAR"
         contour.NumberOfContourPoints = 4
-        contour.ContourData = [_ds(v) for v in (x0, y0, z_mm, x1, y0, z_mm, x1, y1, z_mm, x0, y1, z_mm)]
+        contour.ContourData = [
+            _ds(v) for v in (x0, y0, z_mm, x1, y0, z_mm, x1, y1, z_mm, x0, y1, z_mm)
+        ]
         roi_contour = Dataset()
         roi_contour.ReferencedROINumber = number
         roi_contour.ROIDisplayColor = [255, 0, 0] if voi.type == "lesion" else [0, 160, 255]
@@ -576,8 +632,9 @@ def write_rtstruct(
         obs.RTROIInterpretedType = voi.interpreted_type
         obs.ROIInterpreter = ""
         anatomy = voi.anatomy
-        obs.RTROIIdentificationCodeSequence = Sequence([_code_item(
-            "SCT", anatomy["code"], anatomy["display"][:64])])
+        obs.RTROIIdentificationCodeSequence = Sequence(
+            [_code_item("SCT", anatomy["code"], anatomy["display"][:64])]
+        )
         observations.append(obs)
     ds.StructureSetROISequence = Sequence(rois)
     ds.ROIContourSequence = Sequence(contours)

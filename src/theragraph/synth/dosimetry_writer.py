@@ -87,52 +87,72 @@ def build_report(
         uid = series.plan.uid
         if missing_series_uid is not None and k == len(spect) - 1:
             uid = missing_series_uid
-        time_points.append({
-            "id": tp.id,
-            "series_instance_uid": uid,
-            "acquisition_time": _iso(tp.acquired_at),
-            "hours_post_administration": tp.hours,
-            "modality": series.plan.modality,
-        })
+        time_points.append(
+            {
+                "id": tp.id,
+                "series_instance_uid": uid,
+                "acquisition_time": _iso(tp.acquired_at),
+                "hours_post_administration": tp.hours,
+                "modality": series.plan.modality,
+            }
+        )
     numbers = roi_numbers(patient)
     vois = []
     for voi in patient.vois:
         curve = voi_curve(cycle, voi)
         hours = [tp.hours for tp in cycle.time_points]
-        measured = [curve.activity_mbq(h) * float(np.exp(rng.normal(0.0, ACTIVITY_NOISE))) for h in hours]
+        measured = [
+            curve.activity_mbq(h) * float(np.exp(rng.normal(0.0, ACTIVITY_NOISE))) for h in hours
+        ]
         a0, lam, r2 = _fit(hours, measured)
         tia = a0 / lam
-        dose = tia * s_value_gy_per_mbq_h(voi.mass_g, mean_energy_mev=lu["mean_energy_per_decay_mev"])
-        vois.append({
-            "id": voi.id,
-            "type": voi.type,
-            "label": voi.label,
-            "anatomy": dict(voi.anatomy),
-            "segmentation": {
-                "series_instance_uid": rtstruct.plan.uid,
-                "sop_instance_uid": rtstruct.sop_instance_uids[0],
-                "roi_number": numbers[voi.id],
-            },
-            "mass": {"value": voi.mass_g, "unit": "g"},
-            "volume": {"value": voi.volume_ml, "unit": "mL"},
-            "activities": [
-                {"time_point": tp.id, "value": _r(value), "unit": "MBq", "uncertainty_percent": 5.0}
-                for tp, value in zip(cycle.time_points, measured, strict=True)
-            ],
-            "fit": {"model": "mono-exponential",
+        dose = tia * s_value_gy_per_mbq_h(
+            voi.mass_g, mean_energy_mev=lu["mean_energy_per_decay_mev"]
+        )
+        vois.append(
+            {
+                "id": voi.id,
+                "type": voi.type,
+                "label": voi.label,
+                "anatomy": dict(voi.anatomy),
+                "segmentation": {
+                    "series_instance_uid": rtstruct.plan.uid,
+                    "sop_instance_uid": rtstruct.sop_instance_uids[0],
+                    "roi_number": numbers[voi.id],
+                },
+                "mass": {"value": voi.mass_g, "unit": "g"},
+                "volume": {"value": voi.volume_ml, "unit": "mL"},
+                "activities": [
+                    {
+                        "time_point": tp.id,
+                        "value": _r(value),
+                        "unit": "MBq",
+                        "uncertainty_percent": 5.0,
+                    }
+                    for tp, value in zip(cycle.time_points, measured, strict=True)
+                ],
+                "fit": {
+                    "model": "mono-exponential",
                     "parameters": {"A0_MBq": _r(a0), "lambda_per_h": _r(lam)},
-                    "r_squared": _r(r2)},
-            "time_integrated_activity": {"value": _r(tia), "unit": "MBq.h"},
-            "absorbed_dose": {"value": _r(dose), "unit": "Gy", "uncertainty_percent": 10.0},
-            "absorbed_dose_per_activity": {"value": _r(dose / cycle.activity_gbq), "unit": "Gy/GBq"},
-        })
+                    "r_squared": _r(r2),
+                },
+                "time_integrated_activity": {"value": _r(tia), "unit": "MBq.h"},
+                "absorbed_dose": {"value": _r(dose), "unit": "Gy", "uncertainty_percent": 10.0},
+                "absorbed_dose_per_activity": {
+                    "value": _r(dose / cycle.activity_gbq),
+                    "unit": "Gy/GBq",
+                },
+            }
+        )
     created = cycle.time_points[-1].acquired_at + timedelta(days=3)
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "report_id": report_id(patient, cycle.number),
-        "patient": {"identifier_system": PATIENT_IDENTIFIER_SYSTEM,
-                    "identifier_value": patient.person.mrn},
+        "patient": {
+            "identifier_system": PATIENT_IDENTIFIER_SYSTEM,
+            "identifier_value": patient.person.mrn,
+        },
         "therapy_cycle": {
             "cycle_number": cycle.number,
             "radiopharmaceutical": dict(therapy["code"]),
@@ -147,7 +167,8 @@ def build_report(
             "name": "MIRD S-value",
             "software": dict(SOFTWARE),
             "calibration_factor": {
-                "value": cycle.calibration_cps_per_mbq, "unit": "cps/MBq",
+                "value": cycle.calibration_cps_per_mbq,
+                "unit": "cps/MBq",
                 "reference": "Lu-177 208 keV window, cylindrical phantom",
             },
         },

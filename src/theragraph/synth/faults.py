@@ -17,24 +17,43 @@ from theragraph.synth.seeding import STREAM_FAULTS, patient_rng
 
 #: Fault kinds, with what each one does (also written into faults.json).
 FAULT_KINDS: dict[str, str] = {
-    "missing-weight": "PatientWeight (0010,1030) removed from every file of the diagnostic PET series",
-    "dose-in-mbq": "RadionuclideTotalDose (0018,1074) of the diagnostic PET written in MBq instead of Bq",
-    "injection-after-midnight": "injection late in the evening, PET scan after midnight; only "
-                                "RadiopharmaceuticalStartTime is given (no StartDateTime)",
-    "missing-injection-date": "RadiopharmaceuticalStartDateTime (0018,1078) absent; only the start time",
-    "series-time-rewritten": "SeriesTime (0008,0031) of the diagnostic PET rewritten 47 min after the "
-                             "acquisition started (as after a re-reconstruction)",
+    "missing-weight": (
+        "PatientWeight (0010,1030) removed from every file of the diagnostic PET series"
+    ),
+    "dose-in-mbq": (
+        "RadionuclideTotalDose (0018,1074) of the diagnostic PET written in MBq instead of Bq"
+    ),
+    "injection-after-midnight": (
+        "injection late in the evening, PET scan after midnight; only "
+        "RadiopharmaceuticalStartTime is given (no StartDateTime)"
+    ),
+    "missing-injection-date": (
+        "RadiopharmaceuticalStartDateTime (0018,1078) absent; only the start time"
+    ),
+    "series-time-rewritten": (
+        "SeriesTime (0008,0031) of the diagnostic PET rewritten 47 min after the "
+        "acquisition started (as after a re-reconstruction)"
+    ),
     "truncated-file": "one PET file cut to 60 % of its bytes",
     "non-dicom-junk": "a text file with a .dcm extension in the patient's DICOM folder",
     "fhir-unknown-code-system": "a tumour-marker Observation coded in an unknown local code system",
-    "dosimetry-missing-series": "a dosimetry report time point cites a SeriesInstanceUID that does not exist",
-    "duplicate-resource": "the primary cancer Condition appears both in the Bundle (or NDJSON) and as a "
-                          "standalone file",
+    "dosimetry-missing-series": (
+        "a dosimetry report time point cites a SeriesInstanceUID that does not exist"
+    ),
+    "duplicate-resource": (
+        "the primary cancer Condition appears both in the Bundle (or NDJSON) and as a "
+        "standalone file"
+    ),
 }
-DICOM_HEADER_FAULTS = frozenset({
-    "missing-weight", "dose-in-mbq", "injection-after-midnight", "missing-injection-date",
-    "series-time-rewritten",
-})
+DICOM_HEADER_FAULTS = frozenset(
+    {
+        "missing-weight",
+        "dose-in-mbq",
+        "injection-after-midnight",
+        "missing-injection-date",
+        "series-time-rewritten",
+    }
+)
 UNKNOWN_CODE_SYSTEM = "http://lab.synthetic-hospital.example/codes"
 
 

@@ -46,14 +46,40 @@ from theragraph.synth.seeding import derive_int, derive_uid
 
 GENERATOR_VERSION = "1.0"
 #: What the generator writes at the top of OUT (``--overwrite`` removes exactly these).
-OUTPUTS = ("dicom", "fhir", "fhir-bulk", "dosimetry", "issuer-map.json", "faults.json",
-           "truth.csv", "cohort.json")
+OUTPUTS = (
+    "dicom",
+    "fhir",
+    "fhir-bulk",
+    "dosimetry",
+    "issuer-map.json",
+    "faults.json",
+    "truth.csv",
+    "cohort.json",
+)
 TRUTH_COLUMNS = (
-    "patient_id", "identifier_system", "setting", "response_name", "response_probability",
-    "response", "pfs_log_hazard", "pfs_months", "pfs_event", "os_log_hazard", "os_months",
-    "os_event", "toxicity_grade", "toxicity_grade3plus_probability", "min_lesion_dose_gy",
-    "mean_lesion_dose_gy", "suv_mean", "n_lesions", "n_cycles", "ecog", "age_years",
-    "therapy_start", "faults",
+    "patient_id",
+    "identifier_system",
+    "setting",
+    "response_name",
+    "response_probability",
+    "response",
+    "pfs_log_hazard",
+    "pfs_months",
+    "pfs_event",
+    "os_log_hazard",
+    "os_months",
+    "os_event",
+    "toxicity_grade",
+    "toxicity_grade3plus_probability",
+    "min_lesion_dose_gy",
+    "mean_lesion_dose_gy",
+    "suv_mean",
+    "n_lesions",
+    "n_cycles",
+    "ecog",
+    "age_years",
+    "therapy_start",
+    "faults",
 )
 
 
@@ -93,13 +119,29 @@ def _truth_row(patient: SyntheticPatient, faults: frozenset[str]) -> list[Any]:
         return f"{value:.6g}"
 
     return [
-        patient.person.mrn, PATIENT_IDENTIFIER_SYSTEM, patient.setting,
-        setting["outcome"]["response_name"], num(o.response_probability), int(o.response),
-        num(o.pfs_log_hazard), num(o.pfs_months), int(o.pfs_event), num(o.os_log_hazard),
-        num(o.os_months), int(o.os_event), o.toxicity_grade, num(o.toxicity_grade3plus_probability),
-        num(f.min_lesion_dose_gy), num(f.mean_lesion_dose_gy), num(f.suv_mean),
-        len(patient.lesions), len(patient.cycles), patient.ecog, num(patient.age_years),
-        patient.therapy_start.isoformat(), ";".join(sorted(faults)),
+        patient.person.mrn,
+        PATIENT_IDENTIFIER_SYSTEM,
+        patient.setting,
+        setting["outcome"]["response_name"],
+        num(o.response_probability),
+        int(o.response),
+        num(o.pfs_log_hazard),
+        num(o.pfs_months),
+        int(o.pfs_event),
+        num(o.os_log_hazard),
+        num(o.os_months),
+        int(o.os_event),
+        o.toxicity_grade,
+        num(o.toxicity_grade3plus_probability),
+        num(f.min_lesion_dose_gy),
+        num(f.mean_lesion_dose_gy),
+        num(f.suv_mean),
+        len(patient.lesions),
+        len(patient.cycles),
+        patient.ecog,
+        num(patient.age_years),
+        patient.therapy_start.isoformat(),
+        ";".join(sorted(faults)),
     ]
 
 
@@ -159,20 +201,34 @@ def generate_cohort(
         raise ValueError("--faults and --ndjson-share must lie in [0, 1]")
     prepare_output(out, overwrite=overwrite)
     summary = CohortSummary(out=out)
-    _write_text(out / "issuer-map.json", _dump({ISSUER_OF_PATIENT_ID: PATIENT_IDENTIFIER_SYSTEM}), summary)
-    _write_text(out / "cohort.json", _dump({
-        "generator": "theragraph synth", "generator_version": GENERATOR_VERSION,
-        "parameters_version": parameters_version(), "seed": seed, "patients": patients,
-        "fault_rate": fault_rate, "ndjson_share": ndjson_share,
-        "issuer_of_patient_id": ISSUER_OF_PATIENT_ID,
-        "patient_identifier_system": PATIENT_IDENTIFIER_SYSTEM,
-    }), summary)
+    _write_text(
+        out / "issuer-map.json", _dump({ISSUER_OF_PATIENT_ID: PATIENT_IDENTIFIER_SYSTEM}), summary
+    )
+    _write_text(
+        out / "cohort.json",
+        _dump(
+            {
+                "generator": "theragraph synth",
+                "generator_version": GENERATOR_VERSION,
+                "parameters_version": parameters_version(),
+                "seed": seed,
+                "patients": patients,
+                "fault_rate": fault_rate,
+                "ndjson_share": ndjson_share,
+                "issuer_of_patient_id": ISSUER_OF_PATIENT_ID,
+                "patient_identifier_system": PATIENT_IDENTIFIER_SYSTEM,
+            }
+        ),
+        summary,
+    )
     jobs = ((seed, index, out, fault_rate, ndjson_share) for index in range(patients))
     with ExitStack() as stack:
         bulk: dict[str, IO[str]] = {}
         truth_writer = None
         if truth:
-            handle = stack.enter_context((out / "truth.csv").open("w", newline="", encoding="utf-8"))
+            handle = stack.enter_context(
+                (out / "truth.csv").open("w", newline="", encoding="utf-8")
+            )
             truth_writer = csv.writer(handle, lineterminator="\n")
             truth_writer.writerow(TRUTH_COLUMNS)
         if workers > 1:
@@ -203,11 +259,17 @@ def generate_cohort(
         summary.files += 1
         summary.bytes += (out / "truth.csv").stat().st_size
     if fault_rate > 0:
-        _write_text(out / "faults.json", _dump({
-            "fault_rate": fault_rate,
-            "kinds": FAULT_KINDS,
-            "faults": [record.to_json() for record in summary.faults],
-        }), summary)
+        _write_text(
+            out / "faults.json",
+            _dump(
+                {
+                    "fault_rate": fault_rate,
+                    "kinds": FAULT_KINDS,
+                    "faults": [record.to_json() for record in summary.faults],
+                }
+            ),
+            summary,
+        )
     return summary
 
 
@@ -235,12 +297,21 @@ def run_patient_job(job: tuple[int, int, Path, float, float]) -> PatientResult:
     lines: list[tuple[str, str]] = []
 
     def collect(resource: dict[str, Any]) -> None:
-        lines.append((resource["resourceType"],
-                      json.dumps(resource, ensure_ascii=False, separators=(",", ":")) + "\n"))
+        lines.append(
+            (
+                resource["resourceType"],
+                json.dumps(resource, ensure_ascii=False, separators=(",", ":")) + "\n",
+            )
+        )
 
-    records = write_patient(patient, out, faults=faults, summary=counts,
-                            as_ndjson=_is_ndjson_patient(seed, index, ndjson_share),
-                            write_ndjson=collect)
+    records = write_patient(
+        patient,
+        out,
+        faults=faults,
+        summary=counts,
+        as_ndjson=_is_ndjson_patient(seed, index, ndjson_share),
+        write_ndjson=collect,
+    )
     return PatientResult(lines, _truth_row(patient, faults), records, counts.files, counts.bytes)
 
 
@@ -266,45 +337,85 @@ def write_patient(
         summary.bytes += sum(path.stat().st_size for path in item.files)
     pet = next(s for s in series if s.plan.kind == "pet")
     for kind in sorted(faults & DICOM_HEADER_FAULTS):
-        records.append(FaultRecord(mrn, kind, "dicom", tuple(_relative(p, out) for p in pet.files),
-                                   FAULT_KINDS[kind]))
+        records.append(
+            FaultRecord(
+                mrn, kind, "dicom", tuple(_relative(p, out) for p in pet.files), FAULT_KINDS[kind]
+            )
+        )
     if "truncated-file" in faults:
         target = pet.files[0]
         before = target.stat().st_size
         truncate_file(target)
         summary.bytes -= before - target.stat().st_size
-        records.append(FaultRecord(mrn, "truncated-file", "dicom", (_relative(target, out),),
-                                   FAULT_KINDS["truncated-file"]))
+        records.append(
+            FaultRecord(
+                mrn,
+                "truncated-file",
+                "dicom",
+                (_relative(target, out),),
+                FAULT_KINDS["truncated-file"],
+            )
+        )
     if "non-dicom-junk" in faults:
         junk = out / "dicom" / mrn / "export-log.dcm"
         write_junk(junk)
         summary.files += 1
         summary.bytes += junk.stat().st_size
-        records.append(FaultRecord(mrn, "non-dicom-junk", "dicom", (_relative(junk, out),),
-                                   FAULT_KINDS["non-dicom-junk"]))
+        records.append(
+            FaultRecord(
+                mrn,
+                "non-dicom-junk",
+                "dicom",
+                (_relative(junk, out),),
+                FAULT_KINDS["non-dicom-junk"],
+            )
+        )
 
     resources = build_resources(patient, series)
     if "fhir-unknown-code-system" in faults:
-        marker = next(r for r in resources if r["id"].endswith(("-psa-baseline", "-chromogranin-baseline")))
-        marker["code"]["coding"] = [{"system": UNKNOWN_CODE_SYSTEM, "code": "TM-0042",
-                                     "display": "tumour marker (local code)"}]
+        marker = next(
+            r for r in resources if r["id"].endswith(("-psa-baseline", "-chromogranin-baseline"))
+        )
+        marker["code"]["coding"] = [
+            {
+                "system": UNKNOWN_CODE_SYSTEM,
+                "code": "TM-0042",
+                "display": "tumour marker (local code)",
+            }
+        ]
     if as_ndjson:
         for resource in resources:
             write_ndjson(resource)
         fhir_paths: tuple[str, ...] = ("fhir-bulk",)
     else:
-        path = _write_text(out / "fhir" / f"{mrn}.json", _dump(build_bundle(patient, resources)), summary)
+        path = _write_text(
+            out / "fhir" / f"{mrn}.json", _dump(build_bundle(patient, resources)), summary
+        )
         fhir_paths = (_relative(path, out),)
     if "fhir-unknown-code-system" in faults:
         marker_path = "fhir-bulk/Observation.ndjson" if as_ndjson else fhir_paths[0]
-        records.append(FaultRecord(mrn, "fhir-unknown-code-system", "fhir", (marker_path,),
-                                   f"{FAULT_KINDS['fhir-unknown-code-system']}: Observation/{marker['id']}"))
+        records.append(
+            FaultRecord(
+                mrn,
+                "fhir-unknown-code-system",
+                "fhir",
+                (marker_path,),
+                f"{FAULT_KINDS['fhir-unknown-code-system']}: Observation/{marker['id']}",
+            )
+        )
     if "duplicate-resource" in faults:
         condition = next(r for r in resources if r["id"] == resource_id(patient, "primary-cancer"))
         copy = _write_text(out / "fhir" / f"{mrn}-Condition.json", _dump(condition), summary)
         source = "fhir-bulk/Condition.ndjson" if as_ndjson else f"fhir/{mrn}.json"
-        records.append(FaultRecord(mrn, "duplicate-resource", "fhir", (source, _relative(copy, out)),
-                                   f"{FAULT_KINDS['duplicate-resource']}: Condition/{condition['id']}"))
+        records.append(
+            FaultRecord(
+                mrn,
+                "duplicate-resource",
+                "fhir",
+                (source, _relative(copy, out)),
+                f"{FAULT_KINDS['duplicate-resource']}: Condition/{condition['id']}",
+            )
+        )
 
     spect_by_cycle: dict[int, list[WrittenSeries]] = {}
     rtstruct_by_cycle: dict[int, WrittenSeries] = {}
@@ -317,12 +428,24 @@ def write_patient(
         missing = None
         if "dosimetry-missing-series" in faults and cycle.number == 1:
             missing = derive_uid(patient.seed, patient.index, "missing-series")
-        report = build_report(patient, cycle, spect_by_cycle[cycle.number],
-                              rtstruct_by_cycle[cycle.number], missing_series_uid=missing)
-        path = _write_text(out / "dosimetry" / f"{report_id(patient, cycle.number)}.json",
-                           _dump(report), summary)
+        report = build_report(
+            patient,
+            cycle,
+            spect_by_cycle[cycle.number],
+            rtstruct_by_cycle[cycle.number],
+            missing_series_uid=missing,
+        )
+        path = _write_text(
+            out / "dosimetry" / f"{report_id(patient, cycle.number)}.json", _dump(report), summary
+        )
         if missing is not None:
-            records.append(FaultRecord(mrn, "dosimetry-missing-series", "dosimetry",
-                                       (_relative(path, out),),
-                                       f"{FAULT_KINDS['dosimetry-missing-series']}: {missing}"))
+            records.append(
+                FaultRecord(
+                    mrn,
+                    "dosimetry-missing-series",
+                    "dosimetry",
+                    (_relative(path, out),),
+                    f"{FAULT_KINDS['dosimetry-missing-series']}: {missing}",
+                )
+            )
     return records

@@ -20,7 +20,9 @@ def s_value_gy_per_mbq_h(mass_g: float, *, mean_energy_mev: float) -> float:
     return mean_energy_mev * MEV_TO_J * 3600.0 * 1e6 / (mass_g / 1000.0)
 
 
-def time_integrated_activity_mbq_h(dose_gy: float, mass_g: float, *, mean_energy_mev: float) -> float:
+def time_integrated_activity_mbq_h(
+    dose_gy: float, mass_g: float, *, mean_energy_mev: float
+) -> float:
     """Return the time-integrated activity (MBq.h) that delivers ``dose_gy`` to ``mass_g``."""
     return dose_gy / s_value_gy_per_mbq_h(mass_g, mean_energy_mev=mean_energy_mev)
 

@@ -89,8 +89,10 @@ def response_truth(features: OutcomeFeatures, spec: dict[str, Any]) -> ResponseT
     c = spec["response_logit"]
     logit = (
         c["intercept"]
-        + c["log2_min_lesion_dose_per_10gy"] * math.log2(features.min_lesion_dose_gy / REFERENCE_DOSE_GY)
-        + c["log2_mean_lesion_dose_per_10gy"] * math.log2(features.mean_lesion_dose_gy / REFERENCE_DOSE_GY)
+        + c["log2_min_lesion_dose_per_10gy"]
+        * math.log2(features.min_lesion_dose_gy / REFERENCE_DOSE_GY)
+        + c["log2_mean_lesion_dose_per_10gy"]
+        * math.log2(features.mean_lesion_dose_gy / REFERENCE_DOSE_GY)
         + c["suv_mean_per_5"] * (features.suv_mean - REFERENCE_SUV) / 5.0
         + c.get("log10_psa_per_decade", 0.0) * features.log10_psa
         + c.get("log10_cga_per_decade", 0.0) * features.log10_cga
@@ -129,7 +131,11 @@ def draw_outcome(
     response = bool(rng.uniform() < truth.response_probability)
     pfs_c, os_c = spec["pfs"], spec["os"]
     log2_dmin = math.log2(features.min_lesion_dose_gy / REFERENCE_DOSE_GY)
-    marker = features.log10_psa if spec["response_logit"].get("log10_psa_per_decade") else features.log10_cga
+    marker = (
+        features.log10_psa
+        if spec["response_logit"].get("log10_psa_per_decade")
+        else features.log10_cga
+    )
     pfs_lp = (
         pfs_c["response_log_hr"] * float(response)
         + pfs_c["log2_min_lesion_dose_log_hr"] * log2_dmin
@@ -143,7 +149,9 @@ def draw_outcome(
         + os_c["ecog_log_hr"] * (features.ecog - 1)
         + os_c["age_per_10y_log_hr"] * (features.age_years - REFERENCE_AGE_Y) / 10.0
     )
-    pfs_true = _weibull_time(rng, median=pfs_c["median_months"], shape=pfs_c["weibull_shape"], lp=pfs_lp)
+    pfs_true = _weibull_time(
+        rng, median=pfs_c["median_months"], shape=pfs_c["weibull_shape"], lp=pfs_lp
+    )
     post = _weibull_time(
         rng, median=os_c["post_progression_median_months"], shape=os_c["weibull_shape"], lp=os_lp
     )

@@ -14,7 +14,9 @@ from theragraph.synth.cohort import SyntheticPatient, draw_patient
 SEED = 11
 
 
-def find_patient(predicate: Callable[[SyntheticPatient], bool], *, seed: int = SEED) -> SyntheticPatient:
+def find_patient(
+    predicate: Callable[[SyntheticPatient], bool], *, seed: int = SEED
+) -> SyntheticPatient:
     """Return the first patient of the cohort ``seed`` that satisfies ``predicate``."""
     for index in range(500):
         patient = draw_patient(seed, index)
@@ -31,8 +33,9 @@ def siemens_patient() -> SyntheticPatient:
 @pytest.fixture
 def ge_patient() -> SyntheticPatient:
     """A GE patient whose SPECT is exported with the PET SOP class."""
-    return find_patient(lambda p: p.site["vendor"] == "GE"
-                        and p.cycles[0].studies[0].series[0].modality == "PT")
+    return find_patient(
+        lambda p: p.site["vendor"] == "GE" and p.cycles[0].studies[0].series[0].modality == "PT"
+    )
 
 
 @pytest.fixture

@@ -59,16 +59,20 @@ def test_siemens_frame_reference_time_is_the_average_count_time(siemens_patient,
         duration = int(ds.ActualFrameDuration) / 1000.0
         t_ave = math.log(lam * duration / (1 - math.exp(-lam * duration))) / lam
         start = _dt(ds.AcquisitionDate, ds.AcquisitionTime) + timedelta(
-            seconds=t_ave - float(ds.FrameReferenceTime) / 1000.0)
+            seconds=t_ave - float(ds.FrameReferenceTime) / 1000.0
+        )
         assert abs((start - _dt(ds.SeriesDate, ds.SeriesTime)).total_seconds()) < 1.0
 
 
-def test_ge_frame_reference_time_is_the_bed_offset_and_private_scan_time_present(ge_patient, written):
+def test_ge_frame_reference_time_is_the_bed_offset_and_private_scan_time_present(
+    ge_patient, written
+):
     pet = next(s for s in written(ge_patient) if s.plan.kind == "pet")
     for path in pet.files:
         ds = read_strict(path)
         start = _dt(ds.AcquisitionDate, ds.AcquisitionTime) - timedelta(
-            seconds=float(ds.FrameReferenceTime) / 1000.0)
+            seconds=float(ds.FrameReferenceTime) / 1000.0
+        )
         assert start == _dt(ds.SeriesDate, ds.SeriesTime)
         block = ds.private_block(0x0009, "GEMS_PETD_01")
         scan = block[0x0D].value
@@ -76,8 +80,11 @@ def test_ge_frame_reference_time_is_the_bed_offset_and_private_scan_time_present
 
 
 def test_series_time_rewritten_fault_keeps_the_true_scan_time_recoverable(ge_patient, tmp_path):
-    pet = next(s for s in write_pet_ct(ge_patient, tmp_path, faults=frozenset({"series-time-rewritten"}))
-               if s.plan.kind == "pet")
+    pet = next(
+        s
+        for s in write_pet_ct(ge_patient, tmp_path, faults=frozenset({"series-time-rewritten"}))
+        if s.plan.kind == "pet"
+    )
     ds = read_strict(pet.files[0])
     series = _dt(ds.SeriesDate, ds.SeriesTime)
     assert series > _dt(ds.AcquisitionDate, ds.AcquisitionTime)
@@ -85,22 +92,40 @@ def test_series_time_rewritten_fault_keeps_the_true_scan_time_recoverable(ge_pat
     assert _dt(scan[:8], scan[8:]) == _dt(ds.AcquisitionDate, ds.AcquisitionTime)
 
 
-@pytest.mark.parametrize("fault, check", [
-    ("missing-weight", lambda ds, rp: "PatientWeight" not in ds),
-    ("dose-in-mbq", lambda ds, rp: float(rp.RadionuclideTotalDose) < 1e5),
-    ("missing-injection-date", lambda ds, rp: "RadiopharmaceuticalStartDateTime" not in rp
-     and "RadiopharmaceuticalStartTime" in rp),
-    ("injection-after-midnight", lambda ds, rp: "RadiopharmaceuticalStartDateTime" not in rp
-     and rp.RadiopharmaceuticalStartTime > ds.SeriesTime),
-])
+@pytest.mark.parametrize(
+    "fault, check",
+    [
+        ("missing-weight", lambda ds, rp: "PatientWeight" not in ds),
+        ("dose-in-mbq", lambda ds, rp: float(rp.RadionuclideTotalDose) < 1e5),
+        (
+            "missing-injection-date",
+            lambda ds, rp: (
+                "RadiopharmaceuticalStartDateTime" not in rp
+                and "RadiopharmaceuticalStartTime" in rp
+            ),
+        ),
+        (
+            "injection-after-midnight",
+            lambda ds, rp: (
+                "RadiopharmaceuticalStartDateTime" not in rp
+                and rp.RadiopharmaceuticalStartTime > ds.SeriesTime
+            ),
+        ),
+    ],
+)
 def test_pet_header_faults(fault, check, siemens_patient, tmp_path):
-    pet = next(s for s in write_pet_ct(siemens_patient, tmp_path, faults=frozenset({fault}))
-               if s.plan.kind == "pet")
+    pet = next(
+        s
+        for s in write_pet_ct(siemens_patient, tmp_path, faults=frozenset({fault}))
+        if s.plan.kind == "pet"
+    )
     ds = read_strict(pet.files[0])
     assert check(ds, ds.RadiopharmaceuticalInformationSequence[0])
 
 
-@pytest.mark.parametrize("fixture, sop_class", [("siemens_patient", NM_SOP_CLASS), ("ge_patient", PET_SOP_CLASS)])
+@pytest.mark.parametrize(
+    "fixture, sop_class", [("siemens_patient", NM_SOP_CLASS), ("ge_patient", PET_SOP_CLASS)]
+)
 def test_spect_is_quantitative_lu177(fixture, sop_class, request, written):
     patient = request.getfixturevalue(fixture)
     spect = [s for s in written(patient) if s.plan.kind == "spect"]
@@ -131,7 +156,9 @@ def test_rtstruct_references_the_cycle_spect_series(fixture, request, written):
             for series in study.RTReferencedSeriesSequence
         }
         assert referenced == {s.plan.uid for s in spect}
-        assert [r.ROINumber for r in ds.StructureSetROISequence] == list(range(1, len(patient.vois) + 1))
+        assert [r.ROINumber for r in ds.StructureSetROISequence] == list(
+            range(1, len(patient.vois) + 1)
+        )
         assert [r.ROIName for r in ds.StructureSetROISequence] == [v.id for v in patient.vois]
         for roi in ds.ROIContourSequence:
             for contour in roi.ContourSequence:

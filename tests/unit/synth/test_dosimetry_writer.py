@@ -45,7 +45,9 @@ def test_reported_doses_track_the_truth(siemens_patient, written):
         true = cycle.dose_gy(voi["id"])
         assert voi["absorbed_dose"]["value"] == pytest.approx(true, rel=0.35)
         per_gbq = voi["absorbed_dose_per_activity"]["value"]
-        assert per_gbq == pytest.approx(voi["absorbed_dose"]["value"] / cycle.activity_gbq, rel=1e-3)
+        assert per_gbq == pytest.approx(
+            voi["absorbed_dose"]["value"] / cycle.activity_gbq, rel=1e-3
+        )
         assert {"organ", "lesion"} >= {voi["type"]}
 
 

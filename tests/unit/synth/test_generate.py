@@ -17,8 +17,10 @@ from .conftest import find_patient, iter_files, read_strict
 
 
 def _hashes(root):
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in iter_files(root)}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in iter_files(root)
+    }
 
 
 def test_same_seed_writes_byte_identical_files(tmp_path):
@@ -36,7 +38,8 @@ def test_layout_issuer_map_and_truth(tmp_path):
     summary = generate_cohort(tmp_path, patients=3, seed=5, truth=True, ndjson_share=0.0)
     assert summary.patients == 3 and summary.files == len(list(iter_files(tmp_path)))
     assert json.loads((tmp_path / "issuer-map.json").read_text()) == {
-        "THERAGRAPH-SYNTH-HOSP": "urn:oid:1.2.826.0.1.3680043.10.1234.1"}
+        "THERAGRAPH-SYNTH-HOSP": "urn:oid:1.2.826.0.1.3680043.10.1234.1"
+    }
     with (tmp_path / "truth.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 3
@@ -44,7 +47,9 @@ def test_layout_issuer_map_and_truth(tmp_path):
         assert 0.0 < float(row["response_probability"]) < 1.0
         assert (tmp_path / "fhir" / f"{row['patient_id']}.json").is_file()
         assert list((tmp_path / "dicom" / row["patient_id"]).rglob("*.dcm"))
-        assert len(list((tmp_path / "dosimetry").glob(f"DOS-{row['patient_id']}-C*.json"))) == int(row["n_cycles"])
+        assert len(list((tmp_path / "dosimetry").glob(f"DOS-{row['patient_id']}-C*.json"))) == int(
+            row["n_cycles"]
+        )
     assert not (tmp_path / "faults.json").exists()
 
 
@@ -85,11 +90,22 @@ def _is_usable_image(path):
 def test_each_fault_is_applied_and_recorded(kind, tmp_path):
     from theragraph.synth.generate import CohortSummary
 
-    patient = find_patient(lambda p: p.site["vendor"] == "GE" and len(p.cycles) <= 2
-                           and p.cycles[0].studies[0].series[0].modality == "NM")
+    patient = find_patient(
+        lambda p: (
+            p.site["vendor"] == "GE"
+            and len(p.cycles) <= 2
+            and p.cycles[0].studies[0].series[0].modality == "NM"
+        )
+    )
     summary = CohortSummary(out=tmp_path)
-    records = write_patient(patient, tmp_path, faults=frozenset({kind}), summary=summary,
-                            as_ndjson=False, write_ndjson=lambda r: None)
+    records = write_patient(
+        patient,
+        tmp_path,
+        faults=frozenset({kind}),
+        summary=summary,
+        as_ndjson=False,
+        write_ndjson=lambda r: None,
+    )
     assert [r.kind for r in records] == [kind]
     record = records[0]
     assert record.patient_id == patient.person.mrn
@@ -104,7 +120,11 @@ def test_each_fault_is_applied_and_recorded(kind, tmp_path):
         assert float(rp.RadionuclideTotalDose) < 1e5
     elif kind == "fhir-unknown-code-system":
         bundle = json.loads(paths[0].read_text())
-        systems = {c["system"] for e in bundle["entry"] for c in e["resource"].get("code", {}).get("coding", [])}
+        systems = {
+            c["system"]
+            for e in bundle["entry"]
+            for c in e["resource"].get("code", {}).get("coding", [])
+        }
         assert "http://lab.synthetic-hospital.example/codes" in systems
     elif kind == "duplicate-resource":
         standalone = json.loads(paths[1].read_text())
