@@ -39,7 +39,7 @@ def test_synth_writes_a_cohort_with_truth_and_faults(tmp_path):
     faults = json.loads((out / "faults.json").read_text())
     assert len(faults["faults"]) == 3
     assert {f["kind"] for f in faults["faults"]} <= set(faults["kinds"])
-    assert json.loads((out / "cohort.json").read_text())["seed"] == 7
+    assert json.loads((out / ".theragraph-synth.json").read_text())["seed"] == 7
     assert list((out / "dicom").iterdir()) and list((out / "dosimetry").iterdir())
 
 

@@ -9,7 +9,8 @@ Layout of ``OUT``::
     issuer-map.json                    DICOM IssuerOfPatientID -> FHIR identifier system
     faults.json                        every injected defect (with --faults)
     truth.csv                          per-patient ground truth (with --truth)
-    cohort.json                        seed, size and parameter version of the run
+    .theragraph-synth.json             seed, size and parameter version of the run (hidden, so
+                                       that `theragraph ingest OUT` does not try to read it)
 
 Nothing in a file depends on the wall clock, the process or the order of dict insertion by
 other patients, so the same seed writes byte-identical files.
@@ -46,6 +47,7 @@ from theragraph.synth.seeding import derive_int, derive_uid
 
 GENERATOR_VERSION = "1.0"
 #: What the generator writes at the top of OUT (``--overwrite`` removes exactly these).
+MANIFEST = ".theragraph-synth.json"
 OUTPUTS = (
     "dicom",
     "fhir",
@@ -54,7 +56,7 @@ OUTPUTS = (
     "issuer-map.json",
     "faults.json",
     "truth.csv",
-    "cohort.json",
+    ".theragraph-synth.json",
 )
 TRUTH_COLUMNS = (
     "patient_id",
@@ -205,7 +207,7 @@ def generate_cohort(
         out / "issuer-map.json", _dump({ISSUER_OF_PATIENT_ID: PATIENT_IDENTIFIER_SYSTEM}), summary
     )
     _write_text(
-        out / "cohort.json",
+        out / MANIFEST,
         _dump(
             {
                 "generator": "theragraph synth",
