@@ -84,6 +84,9 @@ def _dt(value: datetime) -> str:
 
 
 def _ds(value: float) -> str:
+    """Format a DS (at most 16 characters); large values as plain integers, as scanners do."""
+    if 1e6 <= abs(value) < 1e15:
+        return str(int(round(value)))
     text = f"{value:.8g}"
     return text if len(text) <= 16 else f"{value:.6e}"
 

@@ -110,20 +110,28 @@ _FAMILY = (
     "Wagner",
     "Becker",
 )
-_STREETS = (
-    "Lindenstraße",
-    "Kerkstraat",
-    "Rua das Flores",
-    "Via Roma",
-    "Rue de la Paix",
-    "Bahnhofstraße",
-    "Calle Mayor",
-    "Storgatan",
-    "Dorpsstraat",
-    "Hauptstraße",
-    "Avenida da Liberdade",
-    "Ulica Długa",
-)
+_STREETS = {
+    "DE": ("Lindenstraße", "Bahnhofstraße", "Hauptstraße", "Gartenweg"),
+    "NL": ("Kerkstraat", "Dorpsstraat", "Molenweg"),
+    "PT": ("Rua das Flores", "Avenida da Liberdade", "Rua Augusta"),
+    "IT": ("Via Roma", "Via Garibaldi", "Corso Italia"),
+    "FR": ("Rue de la Paix", "Rue Victor Hugo", "Avenue Jean Jaurès"),
+    "ES": ("Calle Mayor", "Calle de Alcalá", "Avenida de la Constitución"),
+    "SE": ("Storgatan", "Kungsgatan", "Drottninggatan"),
+    "PL": ("Ulica Długa", "Ulica Floriańska", "Ulica Polna"),
+    "AT": ("Mariahilfer Straße", "Landstraßer Hauptstraße", "Schulgasse"),
+}
+_PHONE_PREFIX = {
+    "DE": "+49",
+    "NL": "+31",
+    "PT": "+351",
+    "IT": "+39",
+    "FR": "+33",
+    "ES": "+34",
+    "SE": "+46",
+    "PL": "+48",
+    "AT": "+43",
+}
 _CITIES = (
     ("Berlin", "10", "DE"),
     ("Hamburg", "20", "DE"),
@@ -184,6 +192,7 @@ def draw_person(
     given_pool = _MALE_GIVEN if sex == "M" else _FEMALE_GIVEN
     birth = on - timedelta(days=int(round(age_years * 365.25)))
     city, postal_prefix, country = _CITIES[int(rng.integers(len(_CITIES)))]
+    streets = _STREETS[country]
     return Person(
         mrn=draw_mrn(seed, index),
         family=_FAMILY[int(rng.integers(len(_FAMILY)))],
@@ -191,12 +200,12 @@ def draw_person(
         middle_initial="ABCDEFGHJKLMNPRSTW"[int(rng.integers(18))],
         sex=sex,
         birth_date=birth,
-        street=f"{_STREETS[int(rng.integers(len(_STREETS)))]} {int(rng.integers(1, 200))}",
+        street=f"{streets[int(rng.integers(len(streets)))]} {int(rng.integers(1, 200))}",
         postal_code=f"{postal_prefix}{int(rng.integers(100, 999))}",
         city=city,
         country=country,
         phone=(
-            f"+{int(rng.integers(30, 49))} {int(rng.integers(100, 999))} "
-            f"{int(rng.integers(1000000, 9999999))}"
+            f"{_PHONE_PREFIX[country]} {int(rng.integers(100, 999))} "
+            f"{int(rng.integers(100000, 999999))}"
         ),
     )
