@@ -51,6 +51,8 @@ def test_layout_issuer_map_and_truth(tmp_path):
             row["n_cycles"]
         )
     assert not (tmp_path / "faults.json").exists()
+    for path in (tmp_path / "dicom").rglob("*.dcm"):  # a clean cohort: every file reads strictly
+        read_strict(path)
 
 
 def test_refuses_to_mix_with_an_earlier_cohort(tmp_path):
