@@ -660,17 +660,20 @@ def compute_suv(instances: Sequence[SuvInstanceInputs]) -> SuvResult:
         if units == "CNTS":
             return _philips_counts(ctx, decay)
         return _activity(ctx, decay, scale=None, rule=None)
-    except _Failure as failure:
-        return SuvResult(
-            suvbw_factor=None,
-            rule="not-computed",
-            reason=failure.reason,
-            code=failure.code,
-            units=units,
-            series_wide=False,
-            rescale_slope_varies=_slope_varies(instances),
-            notes=tuple(notes),
-        )
+    except _Failure as caught:
+        failure = caught
+    except (ArithmeticError, ValueError) as exc:  # e.g. a dose decayed to 0 over absurd times
+        failure = _Failure("suv.invalid-value", f"a value SUV depends on is out of range ({exc})")
+    return SuvResult(
+        suvbw_factor=None,
+        rule="not-computed",
+        reason=failure.reason,
+        code=failure.code,
+        units=units,
+        series_wide=False,
+        rescale_slope_varies=_slope_varies(instances) if instances else False,
+        notes=tuple(notes),
+    )
 
 
 def _normalised(ctx: _Context) -> SuvResult:

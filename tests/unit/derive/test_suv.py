@@ -721,3 +721,26 @@ def test_parse_dt_reads_offsets_and_rejects_dates_without_time() -> None:
     assert parsed[1].utcoffset(None) == timedelta(hours=1)
     assert parse_dt("20201217") is None
     assert parse_dt("garbage") is None
+
+
+def test_absurd_values_give_a_code_not_an_exception() -> None:
+    # a half-life of 1e-9 s decays the dose to exactly 0.0 in one hour: a code, not an exception
+    inputs = SuvInstanceInputs(
+        Modality="PT",
+        Units="BQML",
+        DecayCorrection="START",
+        CorrectedImage=("ATTN", "DECY"),
+        SeriesDate="20240110",
+        SeriesTime="100000",
+        PatientWeight=75.0,
+        RadionuclideTotalDose=370e6,
+        RadionuclideHalfLife=1e-9,
+        RadiopharmaceuticalStartTime="090000",
+    )
+    result = compute([inputs])
+    assert result.suvbw_factor is None
+    assert result.code == "suv.invalid-value"
+
+
+def test_no_instances() -> None:
+    assert compute([]).code == "suv.not-pet"
