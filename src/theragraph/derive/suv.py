@@ -414,6 +414,20 @@ def _align_private(when: datetime, earliest: datetime | None, notes: list[str]) 
     return when + timedelta(days=days)
 
 
+def _ge_scan_start(frames: list[_Frame]) -> datetime | None:
+    """Return GE's scan start, t_acq - FRT, when every frame is GE and all agree within 1 s."""
+    if not frames or not all(_is_ge(f.inst) for f in frames):
+        return None
+    starts: list[datetime] = []
+    for frame in frames:
+        if frame.start is None or frame.frame_reference_ms is None or frame.frame_reference_ms < 0:
+            return None
+        starts.append(frame.start - timedelta(milliseconds=frame.frame_reference_ms))
+    if max(starts) - min(starts) > timedelta(seconds=1):
+        return None
+    return min(starts)
+
+
 def _start_reference_times(
     frames: list[_Frame],
     instances: Sequence[SuvInstanceInputs],
@@ -455,6 +469,15 @@ def _start_reference_times(
         if series_day is not None and series_tm is not None
         else None
     )
+    # GE: FrameReferenceTime is the offset of the bed start from the scan start, which GE
+    # decay-corrects to; its Series Time may be when the series was created, before the scan.
+    # Where the beds agree on one scan start that differs from the Series Time, it wins.
+    ge_scan_start = _ge_scan_start(frames)
+    if ge_scan_start is not None and (
+        series_time is None or abs(series_time - ge_scan_start) > timedelta(seconds=1)
+    ):
+        return "bqml-start-frame-ge", [ge_scan_start] * n
+
     if series_time is not None and (earliest is None or series_time <= earliest):
         return "bqml-start-series-time", [series_time] * n
 
@@ -463,7 +486,6 @@ def _start_reference_times(
         if all(_is_ge(f.inst) for f in frames) and all(
             r is not None and r >= 0 for r in frame_refs
         ):
-            # GE: FrameReferenceTime is the offset of the bed start from the scan start.
             return "bqml-start-frame-ge", [
                 s - timedelta(milliseconds=r)  # type: ignore[operator,arg-type]
                 for s, r in zip(starts, frame_refs, strict=True)

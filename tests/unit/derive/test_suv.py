@@ -190,6 +190,24 @@ def test_enhanced_pet_in_suvbw_units(tmp_path: Path) -> None:
     assert (result.rule, result.suvbw_factor) == ("gml", 1.0)
 
 
+def test_ge_series_time_before_the_scan_yields_to_the_frame_timing(tmp_path: Path) -> None:
+    # GE writes the Series Time when the series is created (09:55), the beds start at 10:00 and
+    # 10:02 with FrameReferenceTime 0 and 120 s: the scan start 10:00 is the reference
+    beds = [
+        pet_dataset(
+            manufacturer="GE MEDICAL SYSTEMS",
+            series_time="095500",
+            acquisition_time=start,
+            frame_reference_time_ms=offset_ms,
+            instance_number=n,
+        )
+        for n, (start, offset_ms) in enumerate((("100000", 0.0), ("100200", 120_000.0)), start=1)
+    ]
+    result = compute(roundtrip(tmp_path, beds))
+    assert result.rule == "bqml-start-frame-ge"
+    assert result.suvbw_factor == pytest.approx(ONE_HOUR_FACTOR, rel=1e-12)
+
+
 def test_siemens_frame_reference_time_is_the_average_count_time(tmp_path: Path) -> None:
     # Series Time 11:00 is after the beds (10:00, 10:02): back-compute the reference time.
     # Siemens: FRT = offset from the reference (10:00) to the frame's average-count time, so
