@@ -469,6 +469,7 @@ def collect_series(
         try:
             inputs = read_file_suv_inputs(path)
         except InvalidDicomError as exc:
+            logger.debug("skipping %s: %s", path, exc)
             skipped.append((path, str(exc)))
             continue
         key = inputs.SeriesInstanceUID
