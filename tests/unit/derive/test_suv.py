@@ -476,6 +476,12 @@ def test_uncomputable_series_say_why(
     assert code in CODES
 
 
+def test_missing_decy_with_explicit_start_is_trusted_with_a_note(tmp_path: Path) -> None:
+    result = compute(roundtrip(tmp_path, [pet_dataset(corrected_image=("ATTN", "SCAT"))]))
+    assert result.suvbw_factor == pytest.approx(ONE_HOUR_FACTOR, rel=1e-12)
+    assert any("DECY" in note for note in result.notes)
+
+
 def test_ct_is_not_pet(tmp_path: Path) -> None:
     ct = pet_dataset(sop_class=CT_IMAGE_STORAGE, modality="CT", units=None)
     assert compute(roundtrip(tmp_path, [ct])).code == "suv.not-pet"
