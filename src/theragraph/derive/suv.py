@@ -60,6 +60,8 @@ UNITS_ALIASES = {
     "BQML": "BQML", "BQ/ML": "BQML", "CNTS": "CNTS", "GML": "GML", "G/ML": "GML",
     "CM2ML": "CM2ML", "CM2/ML": "CM2ML",
 }  # fmt: skip
+#: PatientSex values met in files -> the DICOM enumerated value (M, F, O).
+SEX_ALIASES = {"M": "M", "F": "F", "O": "O", "MALE": "M", "FEMALE": "F", "OTHER": "O"}
 #: UCUM fragments of a Real World Value Mapping unit (CID 85) -> (Units, SUVType); first match wins.
 MEASUREMENT_UNITS = (
     ("suvbw", "GML", "BW"),
@@ -672,7 +674,7 @@ def compute_suv(instances: Sequence[SuvInstanceInputs]) -> SuvResult:
             suv_type=_first_value(instances, "SUVType") or implied_type,
             notes=notes,
             height_m=_height_m(instances, notes),
-            sex=_first_value(instances, "PatientSex"),
+            sex=SEX_ALIASES.get(_first_value(instances, "PatientSex") or ""),
             slope_varies=_slope_varies(instances),
         )
         decay = _decay_mode(instances, notes)
