@@ -34,6 +34,7 @@ CODES: dict[str, str] = {
     "suv.unsupported-units": "Units value has no SUV rule",
     "suv.missing-body-size": "PatientSize or PatientSex missing, needed to convert an SUVType back to SUVbw",
     "suv.injection-after-scan": "the injection time is after the scan reference time",
+    "suv.invalid-value": "a value SUV depends on is out of range (e.g. times decades apart)",
     "suv.ambiguous-injection-date": "the injection date is missing or implausible and cannot be rebuilt (long half-life)",
     "map.unmapped-code": "a code has no mapping to an ontology term",
     "map.unmapped-element": "a source element has no mapping",

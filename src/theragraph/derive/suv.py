@@ -60,6 +60,8 @@ UNITS_ALIASES = {
     "BQML": "BQML", "BQ/ML": "BQML", "CNTS": "CNTS", "GML": "GML", "G/ML": "GML",
     "CM2ML": "CM2ML", "CM2/ML": "CM2ML",
 }  # fmt: skip
+#: PatientSex values met in files -> the DICOM enumerated value (M, F, O).
+SEX_ALIASES = {"M": "M", "F": "F", "O": "O", "MALE": "M", "FEMALE": "F", "OTHER": "O"}
 #: UCUM fragments of a Real World Value Mapping unit (CID 85) -> (Units, SUVType); first match wins.
 MEASUREMENT_UNITS = (
     ("suvbw", "GML", "BW"),
@@ -335,12 +337,12 @@ def _check_corrected(instances: Sequence[SuvInstanceInputs], decay: str, notes: 
         if _first_value(instances, "AttenuationCorrected") is None:
             notes.append("CorrectedImage (0028,0051) missing: assumed attenuation corrected")
         return
-    needed = ["ATTN"] + (["DECY"] if decay != "NONE" else [])
-    missing = [c for c in needed if c not in corrected]
-    if missing:
-        raise _Failure(
-            "suv.not-corrected", f"CorrectedImage (0028,0051) lacks {' and '.join(missing)}"
-        )
+    if "ATTN" not in corrected:
+        raise _Failure("suv.not-corrected", "CorrectedImage (0028,0051) lacks ATTN")
+    if decay != "NONE" and "DECY" not in corrected:
+        # QIBA also requires DECY; an explicit DecayCorrection START/ADMIN (Type 1) says more
+        # than its absence from CorrectedImage, and the IBSI benchmark does not refuse it.
+        notes.append(f"CorrectedImage lacks DECY although DecayCorrection is {decay}: trusted")
 
 
 def _weight(instances: Sequence[SuvInstanceInputs], notes: list[str]) -> float:
@@ -414,6 +416,20 @@ def _align_private(when: datetime, earliest: datetime | None, notes: list[str]) 
     return when + timedelta(days=days)
 
 
+def _ge_scan_start(frames: list[_Frame]) -> datetime | None:
+    """Return GE's scan start, t_acq - FRT, when every frame is GE and all agree within 1 s."""
+    if not frames or not all(_is_ge(f.inst) for f in frames):
+        return None
+    starts: list[datetime] = []
+    for frame in frames:
+        if frame.start is None or frame.frame_reference_ms is None or frame.frame_reference_ms < 0:
+            return None
+        starts.append(frame.start - timedelta(milliseconds=frame.frame_reference_ms))
+    if max(starts) - min(starts) > timedelta(seconds=1):
+        return None
+    return min(starts)
+
+
 def _start_reference_times(
     frames: list[_Frame],
     instances: Sequence[SuvInstanceInputs],
@@ -455,6 +471,15 @@ def _start_reference_times(
         if series_day is not None and series_tm is not None
         else None
     )
+    # GE: FrameReferenceTime is the offset of the bed start from the scan start, which GE
+    # decay-corrects to; its Series Time may be when the series was created, before the scan.
+    # Where the beds agree on one scan start that differs from the Series Time, it wins.
+    ge_scan_start = _ge_scan_start(frames)
+    if ge_scan_start is not None and (
+        series_time is None or abs(series_time - ge_scan_start) > timedelta(seconds=1)
+    ):
+        return "bqml-start-frame-ge", [ge_scan_start] * n
+
     if series_time is not None and (earliest is None or series_time <= earliest):
         return "bqml-start-series-time", [series_time] * n
 
@@ -463,7 +488,6 @@ def _start_reference_times(
         if all(_is_ge(f.inst) for f in frames) and all(
             r is not None and r >= 0 for r in frame_refs
         ):
-            # GE: FrameReferenceTime is the offset of the bed start from the scan start.
             return "bqml-start-frame-ge", [
                 s - timedelta(milliseconds=r)  # type: ignore[operator,arg-type]
                 for s, r in zip(starts, frame_refs, strict=True)
@@ -650,7 +674,7 @@ def compute_suv(instances: Sequence[SuvInstanceInputs]) -> SuvResult:
             suv_type=_first_value(instances, "SUVType") or implied_type,
             notes=notes,
             height_m=_height_m(instances, notes),
-            sex=_first_value(instances, "PatientSex"),
+            sex=SEX_ALIASES.get(_first_value(instances, "PatientSex") or ""),
             slope_varies=_slope_varies(instances),
         )
         decay = _decay_mode(instances, notes)
@@ -660,17 +684,20 @@ def compute_suv(instances: Sequence[SuvInstanceInputs]) -> SuvResult:
         if units == "CNTS":
             return _philips_counts(ctx, decay)
         return _activity(ctx, decay, scale=None, rule=None)
-    except _Failure as failure:
-        return SuvResult(
-            suvbw_factor=None,
-            rule="not-computed",
-            reason=failure.reason,
-            code=failure.code,
-            units=units,
-            series_wide=False,
-            rescale_slope_varies=_slope_varies(instances),
-            notes=tuple(notes),
-        )
+    except _Failure as caught:
+        failure = caught
+    except (ArithmeticError, ValueError) as exc:  # e.g. a dose decayed to 0 over absurd times
+        failure = _Failure("suv.invalid-value", f"a value SUV depends on is out of range ({exc})")
+    return SuvResult(
+        suvbw_factor=None,
+        rule="not-computed",
+        reason=failure.reason,
+        code=failure.code,
+        units=units,
+        series_wide=False,
+        rescale_slope_varies=_slope_varies(instances) if instances else False,
+        notes=tuple(notes),
+    )
 
 
 def _normalised(ctx: _Context) -> SuvResult:

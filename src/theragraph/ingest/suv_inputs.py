@@ -14,12 +14,16 @@ import re
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pydicom
+from pydicom.datadict import tag_for_keyword
+from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
+from pydicom.multival import MultiValue
 from pydicom.tag import Tag
 
 from theragraph.records.suv import SuvInstanceInputs
@@ -42,23 +46,30 @@ PHILIPS_ACTIVITY_SCALE_FACTOR = 0x09  # (7053,xx09) Activity Concentration Scale
 _NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
 
 
+@cache
+def _tag(keyword: str) -> int | None:
+    return tag_for_keyword(keyword)
+
+
 def _raw(ds: Dataset, keyword: str) -> Any:
     """Return the value of ``keyword`` in ``ds`` or None (never raises)."""
+    tag = _tag(keyword)
+    if tag is None:
+        return None
     try:
-        elem = ds.data_element(keyword)
+        elem = ds.get_item(tag)  # no conversion when already converted; None when absent
+        if elem is None:
+            return None
+        if isinstance(elem, DataElement):
+            return elem.value
+        return ds[tag].value  # a raw element: convert it (in place, once)
     except Exception:  # noqa: BLE001 - malformed elements raise many kinds of errors
-        return None
-    if elem is None:
-        return None
-    try:
-        return elem.value
-    except Exception:  # noqa: BLE001
         return None
 
 
 def _first(value: Any) -> Any:
     """Return the first item of a multi-valued value (pydicom MultiValue, list, tuple)."""
-    if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
+    if isinstance(value, (list, tuple, MultiValue)):
         return value[0] if len(value) else None
     return value
 
@@ -458,6 +469,7 @@ def collect_series(
         try:
             inputs = read_file_suv_inputs(path)
         except InvalidDicomError as exc:
+            logger.debug("skipping %s: %s", path, exc)
             skipped.append((path, str(exc)))
             continue
         key = inputs.SeriesInstanceUID

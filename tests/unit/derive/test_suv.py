@@ -190,6 +190,24 @@ def test_enhanced_pet_in_suvbw_units(tmp_path: Path) -> None:
     assert (result.rule, result.suvbw_factor) == ("gml", 1.0)
 
 
+def test_ge_series_time_before_the_scan_yields_to_the_frame_timing(tmp_path: Path) -> None:
+    # GE writes the Series Time when the series is created (09:55), the beds start at 10:00 and
+    # 10:02 with FrameReferenceTime 0 and 120 s: the scan start 10:00 is the reference
+    beds = [
+        pet_dataset(
+            manufacturer="GE MEDICAL SYSTEMS",
+            series_time="095500",
+            acquisition_time=start,
+            frame_reference_time_ms=offset_ms,
+            instance_number=n,
+        )
+        for n, (start, offset_ms) in enumerate((("100000", 0.0), ("100200", 120_000.0)), start=1)
+    ]
+    result = compute(roundtrip(tmp_path, beds))
+    assert result.rule == "bqml-start-frame-ge"
+    assert result.suvbw_factor == pytest.approx(ONE_HOUR_FACTOR, rel=1e-12)
+
+
 def test_siemens_frame_reference_time_is_the_average_count_time(tmp_path: Path) -> None:
     # Series Time 11:00 is after the beds (10:00, 10:02): back-compute the reference time.
     # Siemens: FRT = offset from the reference (10:00) to the frame's average-count time, so
@@ -458,6 +476,12 @@ def test_uncomputable_series_say_why(
     assert code in CODES
 
 
+def test_missing_decy_with_explicit_start_is_trusted_with_a_note(tmp_path: Path) -> None:
+    result = compute(roundtrip(tmp_path, [pet_dataset(corrected_image=("ATTN", "SCAT"))]))
+    assert result.suvbw_factor == pytest.approx(ONE_HOUR_FACTOR, rel=1e-12)
+    assert any("DECY" in note for note in result.notes)
+
+
 def test_ct_is_not_pet(tmp_path: Path) -> None:
     ct = pet_dataset(sop_class=CT_IMAGE_STORAGE, modality="CT", units=None)
     assert compute(roundtrip(tmp_path, [ct])).code == "suv.not-pet"
@@ -721,3 +745,26 @@ def test_parse_dt_reads_offsets_and_rejects_dates_without_time() -> None:
     assert parsed[1].utcoffset(None) == timedelta(hours=1)
     assert parse_dt("20201217") is None
     assert parse_dt("garbage") is None
+
+
+def test_absurd_values_give_a_code_not_an_exception() -> None:
+    # a half-life of 1e-9 s decays the dose to exactly 0.0 in one hour: a code, not an exception
+    inputs = SuvInstanceInputs(
+        Modality="PT",
+        Units="BQML",
+        DecayCorrection="START",
+        CorrectedImage=("ATTN", "DECY"),
+        SeriesDate="20240110",
+        SeriesTime="100000",
+        PatientWeight=75.0,
+        RadionuclideTotalDose=370e6,
+        RadionuclideHalfLife=1e-9,
+        RadiopharmaceuticalStartTime="090000",
+    )
+    result = compute([inputs])
+    assert result.suvbw_factor is None
+    assert result.code == "suv.invalid-value"
+
+
+def test_no_instances() -> None:
+    assert compute([]).code == "suv.not-pet"

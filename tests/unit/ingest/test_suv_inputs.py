@@ -168,3 +168,17 @@ def test_collect_series_groups_by_series_and_skips_non_dicom(tmp_path: Path) -> 
     assert by_uid == {"1.2.3.1": 2, "1.2.3.2": 1}
     assert {p.name for p, _ in skipped} >= {"notes.txt"}
     assert all(p.name in {"notes.txt", "truncated"} for p, _ in skipped)
+
+
+def test_inputs_and_results_pickle_for_worker_processes(tmp_path: Path) -> None:
+    """The ingest pipeline reads instances in worker processes and ships the inputs back."""
+    import pickle
+
+    from theragraph.derive.suv import compute_suv
+
+    ds = pet_dataset()
+    add_philips_pet_private(ds, activity_scale_factor=1.5)
+    inputs = read_suv_inputs(reread(tmp_path, ds))
+    assert pickle.loads(pickle.dumps(inputs)) == inputs
+    result = compute_suv([inputs])
+    assert pickle.loads(pickle.dumps(result)) == result
