@@ -331,7 +331,7 @@ class FhirMapper:
         self._p = {name: ox.NamedNode(_TG + name) for name in (
             "hasPatient", "references", "fhirResourceType", "fhirResourceKey", "pseudonym",
             "valueUnit", "ratioNumerator", "ratioDenominator", "valueNumber", "valueCode",
-            "valueBoolean", "valueDateTime", "radiopharmaceutical", "radionuclide",
+            "valueBoolean", "radiopharmaceutical", "radionuclide",
             "describesStudy", "describesSeries", "FhirResource", "Patient",
         )}
         self._class_cache: dict[str, ox.NamedNode] = {}
