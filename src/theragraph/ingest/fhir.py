@@ -276,6 +276,9 @@ class FhirReader:
         self.index = ReferenceIndex(pseudonymizer, lookup)
         self.deid = Deidentifier(pseudonymizer)
         self.validate = validate
+        self._identifiers: dict[str, tuple[str, str]] = {}
+        self._keys_by_patient: dict[str, set[str]] = {}
+        self._collisions: set[str] = set()
 
     def patient_pseudonym(self, resource: dict[str, Any]) -> tuple[str, bool]:
         """Return a Patient resource's pseudonym and whether the resource-id fallback was used."""
@@ -292,8 +295,30 @@ class FhirReader:
             key = resource_key(entry.resource, entry.full_url)
             patient = None
             if entry.resource.get("resourceType") == "Patient":
-                patient, _ = self.patient_pseudonym(entry.resource)
+                system, value, _ = select_patient_identifier(
+                    entry.resource, preferred_systems=self.preferred_systems,
+                    default_system=self.default_system,
+                )
+                patient = self.pseudonymizer.patient(system, value)
+                self._identifiers[key] = (system, value)
+                self._keys_by_patient.setdefault(patient, set()).add(key)
             self.index.add(key, patient)
+
+    def finish_index(self) -> None:
+        """Separate distinct Patient resources that share one identifier (a data error).
+
+        Two Patient resources with different ids but the same chosen identifier are different
+        people in the source (the mCODE examples reuse MRNs): each gets the pseudonym of its
+        identifier qualified by its resource key, and a ``link.identifier-collision`` warning.
+        """
+        for keys in self._keys_by_patient.values():
+            if len(keys) < 2:
+                continue
+            for key in keys:
+                system, value = self._identifiers[key]
+                token = self.index.token(key)
+                self.index.patients[token] = self.pseudonymizer.patient(system, f"{value}|{key}")
+                self._collisions.add(token)
 
     def read_file(self, path: Path) -> Iterator[FhirRecord | FailedResource]:
         """Second pass: yield one record (or failure) per resource of ``path``."""
@@ -336,6 +361,15 @@ class FhirReader:
         fallback = False
         if resource_type == "Patient":
             patient, fallback = self.patient_pseudonym(resource)
+            patient = self.index.patients.get(token, patient)
+            if token in self._collisions:
+                problems.append(RecordProblem(
+                    "link.identifier-collision",
+                    "another Patient resource in this batch has the same identifier; the two are "
+                    "kept apart (pseudonym qualified by the resource id) and cannot meet DICOM: "
+                    "give each patient a unique identifier",
+                    location=f"{where} Patient.identifier",
+                ))
             if fallback:
                 problems.append(RecordProblem(
                     "read.missing-attribute",

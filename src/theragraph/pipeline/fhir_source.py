@@ -84,6 +84,7 @@ class FhirHandler:
         )
         for path in files:
             reader.index_file(path)
+        reader.finish_index()
         mapper = FhirMapper(count=ctx.count)
         graphs: dict[str, MappedGraph] = {}
         outcomes: list[FileOutcome] = []

@@ -18,6 +18,7 @@ from theragraph.records.fhir import FailedResource, FhirRecord
 def read_all(reader: FhirReader, paths: list[Path]) -> list[FhirRecord | FailedResource]:
     for p in paths:
         reader.index_file(p)
+    reader.finish_index()
     return [item for p in paths for item in reader.read_file(p)]
 
 
@@ -118,3 +119,10 @@ def test_partial_dates_keep_their_precision() -> None:
     assert shift_fhir_date("2020", -400) == "2018"
     assert shift_fhir_date("2020-03-01T00:30:00Z", -1) == "2020-02-29T00:30:00+00:00"
     assert shift_fhir_date("hello", -1) is None
+
+
+def test_distinct_patients_sharing_an_identifier_are_kept_apart(tmp_path: Path, pseudonymizer: Pseudonymizer) -> None:
+    path = fb.write_json(tmp_path / "b.json", fb.bundle([fb.patient("a", mrn="M1"), fb.patient("b", mrn="M1")]))
+    a, b = read_all(FhirReader(pseudonymizer), [path])
+    assert a.patient != b.patient
+    assert [p.code for p in a.problems] == ["link.identifier-collision"]
