@@ -138,10 +138,17 @@ class ReferenceIndex:
         self.tokens: set[str] = set()
         self.patients: dict[str, str] = {}
         self._store_cache: dict[str, tuple[bool, str | None]] = {}
+        self._tokens: dict[str, str] = {}
 
     def token(self, key: str) -> str:
-        """Return the pseudonymous token of a resource key."""
-        return self.pseudonymizer.token("fhir", key)
+        """Return the pseudonymous token of a resource key (memoised, bounded)."""
+        token = self._tokens.get(key)
+        if token is None:
+            if len(self._tokens) >= 65536:
+                self._tokens.clear()
+            token = self.pseudonymizer.token("fhir", key)
+            self._tokens[key] = token
+        return token
 
     def add(self, key: str, patient: str | None = None) -> str:
         """Register a resource key (and, for a Patient, its pseudonym); return its token."""
@@ -459,12 +466,13 @@ class FhirReader:
                     found.append((path, target))
                     return
                 for key, value in node.items():
-                    if key in ("contained", "text", "meta"):
+                    if key in ("contained", "text", "meta") or not isinstance(value, (dict, list)):
                         continue
                     visit(value, f"{path}.{key}" if path else key)
             elif isinstance(node, list):
                 for item in node:
-                    visit(item, path)
+                    if isinstance(item, (dict, list)):
+                        visit(item, path)
 
         visit(resource, "")
         return found

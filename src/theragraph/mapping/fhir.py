@@ -34,6 +34,9 @@ from theragraph.vocab import TG, XSD
 
 _TG = str(TG)
 _XSD = str(XSD)
+_TGR = str(mint_iri("", "")).rstrip("/")  # tgr: namespace, exactly as theragraph.ids mints it
+_TGG_FHIR = str(graph_iri("fhir", ""))
+_PATIENT = str(patient_iri(""))
 _T_DOUBLE = ox.NamedNode(_XSD + "double")
 _T_INTEGER = ox.NamedNode(_XSD + "integer")
 _T_BOOLEAN = ox.NamedNode(_XSD + "boolean")
@@ -340,13 +343,13 @@ class FhirMapper:
 
     @staticmethod
     def resource_iri(resource_type: str, token: str) -> ox.NamedNode:
-        """Return the node of a (non-Patient) FHIR resource."""
-        return ox.NamedNode(str(mint_iri(f"fhir/{resource_type}", token)))
+        """Return the node of a (non-Patient) FHIR resource (= ``mint_iri("fhir/<type>", token)``)."""
+        return ox.NamedNode(f"{_TGR}/fhir/{resource_type}/{token}")
 
     def target_iri(self, ref: ResolvedReference) -> ox.NamedNode:
         """Return the IRI a resolved reference points to (patients: the identifier-based node)."""
         if ref.kind == "patient":
-            return ox.NamedNode(str(patient_iri(ref.key)))
+            return ox.NamedNode(_PATIENT + ref.key)
         return self.resource_iri(ref.resource_type, ref.key)
 
     # --- mapping ------------------------------------------------------------------------------
@@ -354,24 +357,25 @@ class FhirMapper:
     def map_record(self, record: FhirRecord) -> MappedGraph:
         """Return the named graph of one record."""
         graph = MappedGraph(
-            graph=str(graph_iri("fhir", record.token)),
+            graph=_TGG_FHIR + record.token,
             kind="fhir",
-            patient=str(patient_iri(record.patient)) if record.patient else None,
+            patient=_PATIENT + record.patient if record.patient else None,
             source_checksum=record.checksum,
             mapping_version=self.version,
         )
         rt = record.resource_type
         data = record.data
         if rt == "Patient" and record.patient:
-            subject = ox.NamedNode(str(patient_iri(record.patient)))
-            graph.add(subject, RDF_TYPE, ox.NamedNode(_TG + "Patient"))
+            subject = ox.NamedNode(_PATIENT + record.patient)
+            graph.add(subject, RDF_TYPE, self._p["Patient"])
             graph.add(subject, self._p["pseudonym"], ox.Literal(record.patient))
             graph.add(subject, self._p["fhirResourceKey"], ox.Literal(record.token))
         else:
             subject = self.resource_iri(rt, record.token)
             if record.patient:
                 graph.add(subject, self._p["hasPatient"], ox.NamedNode(graph.patient or ""))
-        graph.add(subject, RDF_TYPE, self._p["FhirResource"])
+        # rdf:type tg:FhirResource is entailed by every mapped class (rdfs:subClassOf); it is
+        # stated only for resource types without a mapping file.
         graph.add(subject, self._p["fhirResourceType"], ox.Literal(rt))
         self._add_references(graph, subject, record)
 
@@ -379,6 +383,7 @@ class FhirMapper:
         profile_name = record.profiles[0].rstrip("/").rsplit("/", 1)[-1] if record.profiles else rt
         if mapping is None:
             self.count(f"unmapped-resource-type.{rt}")
+            graph.add(subject, RDF_TYPE, self._p["FhirResource"])
             return graph
         cls = self._classify(mapping, record)
         graph.add(subject, RDF_TYPE, cls)
