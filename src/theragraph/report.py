@@ -32,6 +32,8 @@ CODES: dict[str, str] = {
     "suv.missing-half-life": "radionuclide half-life unknown",
     "suv.not-corrected": "CorrectedImage lacks ATTN or DECY",
     "suv.unsupported-units": "Units value has no SUV rule",
+    "suv.missing-body-size": "PatientSize or PatientSex missing, needed to convert an SUVType back to SUVbw",
+    "suv.injection-after-scan": "the injection time is after the scan reference time",
     "map.unmapped-code": "a code has no mapping to an ontology term",
     "map.unmapped-element": "a source element has no mapping",
     "map.invalid-value": "a value does not fit the mapped datatype or unit",
@@ -41,6 +43,12 @@ CODES: dict[str, str] = {
     "shacl.violation": "the graph violates a SHACL shape",
     "store.write-failed": "the store rejected the write",
     "internal.bug": "an unexpected error (a bug): see the debug log",
+    "read.unreadable": "the file cannot be opened or read",
+    "read.invalid-value": "a DICOM attribute value cannot be decoded (bad VR or length); dropped",
+    "read.nonconforming": "the DICOM parser warned about non-conformant encoding",
+    "suv.inputs-unreadable": "the SUV inputs of an instance cannot be read",
+    "suv.not-computable": "SUV cannot be computed (reason in the graph and the message)",
+    "map.unit-assumed": "a quantity's unit was inferred from its magnitude (e.g. MBq vs Bq)",
 }
 
 

@@ -7,7 +7,7 @@ import logging
 import typer
 
 from theragraph import __version__
-from theragraph.cli import dump, ingest, query
+from theragraph.cli import dicom, dump, ingest, query
 
 app = typer.Typer(
     name="theragraph",
@@ -19,6 +19,7 @@ app = typer.Typer(
 app.add_typer(ingest.app)
 app.add_typer(query.app)
 app.add_typer(dump.app)
+app.add_typer(dicom.app, name="dicom", help="DICOM diagnostics for users checking their own files.")
 
 
 def _version(value: bool) -> None:
@@ -44,3 +45,7 @@ def root(
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+if __name__ == "__main__":  # `python -m theragraph.cli.main` (used by subprocess tests)
+    main()

@@ -1,0 +1,200 @@
+"""The DICOM source handler: find DICOM by content, read headers (in parallel), group by series,
+de-identify, compute SUV, map, and yield one ingest unit per batch of series.
+
+Each series becomes one named graph ``graph_iri("dicom-series", pseudo(SeriesInstanceUID))``.
+Broken files become outcomes with stable codes; the rest of the batch lands.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import traceback
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from theragraph.ingest.dicom import ReaderContext, is_dicom_head, read_instance, to_series_record
+from theragraph.mapping.base import MappedGraph
+from theragraph.mapping.dicom import DicomSeriesMapper
+from theragraph.pipeline import dicom_suv
+from theragraph.pipeline.sources import IngestContext, IngestUnit, SeriesFiles
+from theragraph.records.dicom import InstanceRecord, ReadFailure, RecordIssue, SeriesRecord
+from theragraph.report import FileOutcome, Issue
+
+log = logging.getLogger(__name__)
+
+#: A unit (one store transaction) gathers series until it holds this many instances.
+BATCH_INSTANCES = 2000
+#: ... or this many series.
+BATCH_SERIES = 32
+#: Files handed to a worker process at once.
+CHUNK_SIZE = 64
+#: Codes of read failures that mean "not ours" rather than "broken".
+_SKIPPED = {"read.not-dicom"}
+#: Issues of one series listed per code before they are folded into a count.
+_RT_MODALITIES = {"RTSTRUCT", "SEG"}
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(ctx: ReaderContext) -> None:
+    _WORKER["ctx"] = ctx
+    _WORKER["suv"] = dicom_suv.suv_reader()
+
+
+def _read_in_worker(path: str) -> InstanceRecord | ReadFailure:
+    try:
+        return read_instance(path, _WORKER["ctx"], suv_reader=_WORKER["suv"])
+    except Exception as exc:  # noqa: BLE001 - never let one file kill the pool
+        log.debug("reader bug on %s:\n%s", path, traceback.format_exc())
+        return ReadFailure(path, "internal.bug", f"reader failed: {exc!r}")
+
+
+class DicomHandler:
+    """SourceHandler for DICOM files (kind ``dicom``)."""
+
+    kind = "dicom"
+
+    def sniff(self, path: Path, head: bytes) -> bool:
+        """Return True when the first bytes look like DICOM (extension is ignored)."""
+        return is_dicom_head(head)
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def read_all(
+        self, files: list[Path], ctx: IngestContext, progress: Callable[[int], None]
+    ) -> Iterator[InstanceRecord | ReadFailure]:
+        """Read every file, in ``ctx.workers`` processes when more than one."""
+        reader_ctx = ReaderContext(ctx.pseudonymizer, dict(ctx.issuer_map), ctx.default_issuer)
+        paths = [str(f) for f in files]
+        workers = max(1, min(ctx.workers, len(paths) // CHUNK_SIZE + 1))
+        if workers == 1:
+            _init_worker(reader_ctx)
+            for path in paths:
+                yield _read_in_worker(path)
+                progress(1)
+            return
+        method = "fork" if os.name == "posix" else "spawn"
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context(method),
+            initializer=_init_worker, initargs=(reader_ctx,),
+        ) as pool:
+            for result in pool.map(_read_in_worker, paths, chunksize=CHUNK_SIZE):
+                yield result
+                progress(1)
+
+    # -- the handler protocol --------------------------------------------------------------------
+
+    def ingest(
+        self, files: list[Path], ctx: IngestContext, progress: Callable[[int], None]
+    ) -> Iterator[IngestUnit]:
+        """Read, de-identify and map ``files``; yield one unit per batch of series."""
+        by_series: dict[str, list[InstanceRecord]] = {}
+        failures: list[FileOutcome] = []
+        for result in self.read_all(files, ctx, progress):
+            if isinstance(result, ReadFailure):
+                failures.append(FileOutcome(
+                    path=ctx.relative(Path(result.path)),
+                    status="skipped" if result.code in _SKIPPED else "failed",
+                    kind=self.kind,
+                    issues=[Issue(code=result.code, message=result.message)],
+                ))
+                continue
+            by_series.setdefault(result.source_series_uid, []).append(result)
+        if failures:
+            yield IngestUnit(graphs=[], outcomes=failures)
+        ctx.count("dicom.instances", sum(len(v) for v in by_series.values()))
+        ctx.count("dicom.series", len(by_series))
+
+        mapper = DicomSeriesMapper()
+        graphs: list[MappedGraph] = []
+        outcomes: list[FileOutcome] = []
+        pending = 0
+        rtdose: list[SeriesFiles] = []
+        structures: list[SeriesFiles] = []
+        for n, (source_uid, records) in enumerate(sorted(by_series.items()), start=1):
+            series_files = SeriesFiles(
+                modality=records[0].modality, series_uid=source_uid,
+                sop_class_uid=records[0].sop_class_uid, files=[Path(r.path) for r in records],
+            )
+            if series_files.modality == "RTDOSE":
+                rtdose.append(series_files)
+            elif series_files.modality in _RT_MODALITIES:
+                structures.append(series_files)
+            try:
+                graph, outcome = self._map_one(records, ctx, mapper)
+            except Exception as exc:  # a mapping bug loses this series only
+                if ctx.fail_fast:
+                    raise
+                log.debug("mapping failed:\n%s", traceback.format_exc())
+                outcomes.append(FileOutcome(
+                    path=self._series_path(records, ctx), status="failed", kind=self.kind,
+                    issues=[Issue(code=getattr(exc, "code", "internal.bug"), message=f"cannot map series: {exc}")],
+                ))
+                continue
+            graphs.append(graph)
+            outcomes.append(outcome)
+            pending += len(records)
+            if pending >= BATCH_INSTANCES or len(graphs) >= BATCH_SERIES:
+                log.debug("dicom: writing batch ending at series %d/%d", n, len(by_series))
+                yield IngestUnit(graphs=graphs, outcomes=outcomes)
+                graphs, outcomes, pending = [], [], 0
+        if graphs or outcomes:
+            log.debug("dicom: writing last batch (%d series)", len(graphs))
+            yield IngestUnit(graphs=graphs, outcomes=outcomes)
+        yield from self._dvh_units(rtdose, structures, ctx)
+
+    def _map_one(
+        self, records: list[InstanceRecord], ctx: IngestContext, mapper: DicomSeriesMapper
+    ) -> tuple[MappedGraph, FileOutcome]:
+        series: SeriesRecord = to_series_record(records)
+        series.suv = dicom_suv.compute_series_suv(series.suv_inputs)
+        checksum = ctx.pseudonymizer.token("checksum", series.checksum)
+        graph = mapper.map_series(series, source_checksum=checksum)
+        outcome = FileOutcome(
+            path=self._series_path(records, ctx), status="ingested", kind=self.kind,
+            graphs=[graph.graph], issues=_fold_issues(records, ctx),
+        )
+        return graph, outcome
+
+    @staticmethod
+    def _series_path(records: list[InstanceRecord], ctx: IngestContext) -> str:
+        """Return the folder holding a series' files (or its first file when they are spread)."""
+        parents = {Path(r.path).parent for r in records}
+        if len(parents) == 1 and len(records) > 1:
+            return ctx.relative(parents.pop())
+        return ctx.relative(Path(sorted(r.path for r in records)[0]))
+
+    @staticmethod
+    def _dvh_units(
+        rtdose: list[SeriesFiles], structures: list[SeriesFiles], ctx: IngestContext
+    ) -> Iterator[IngestUnit]:
+        if not rtdose:
+            return
+        try:
+            from theragraph.pipeline.rt_dvh import dvh_units  # noqa: PLC0415 (optional seam)
+        except ImportError:
+            return
+        yield from dvh_units(rtdose, structures, ctx)
+
+
+def _fold_issues(records: list[InstanceRecord], ctx: IngestContext) -> list[Issue]:
+    """Fold the reading issues of a series' files into one issue per code (with a count)."""
+    first: dict[str, tuple[RecordIssue, str]] = {}
+    counts: dict[str, int] = {}
+    for record in records:
+        for issue in record.issues:
+            counts[issue.code] = counts.get(issue.code, 0) + 1
+            first.setdefault(issue.code, (issue, record.path))
+    folded = []
+    for code, (issue, path) in first.items():
+        where = ctx.relative(Path(path)) + (f" {issue.location}" if issue.location else "")
+        extra = f" ({counts[code]} occurrence(s) in the series)" if counts[code] > 1 else ""
+        folded.append(Issue(
+            code=code, severity=issue.severity,  # type: ignore[arg-type]
+            message=issue.message + extra, location=where,
+        ))
+    return folded
