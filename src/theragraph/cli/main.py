@@ -8,6 +8,7 @@ import typer
 
 from theragraph import __version__
 from theragraph.cli import dicom, dump, ingest, query
+from theragraph.cli import synth
 
 app = typer.Typer(
     name="theragraph",
@@ -20,6 +21,7 @@ app.add_typer(ingest.app)
 app.add_typer(query.app)
 app.add_typer(dump.app)
 app.add_typer(dicom.app, name="dicom", help="DICOM diagnostics for users checking their own files.")
+app.add_typer(synth.app)
 
 
 def _version(value: bool) -> None:
