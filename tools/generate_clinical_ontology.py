@@ -124,6 +124,7 @@ P = {
 "basedOnRequest": ("o", "based on request", "The medication request an administration fulfils."),
 "doseValue": ("d", "dose value", "Administered dose, in the unit given by tg:valueUnit.", "xsd:double"),
 "normalizationBasis": ("o", "normalisation basis", "What a dose was normalised to (body weight, body surface area)."),
+"administrationKey": ("d", "administration key", "Keyed token (HMAC) of a MedicationAdministration business identifier (system|value); the join key by which a dosimetry report finds its therapy cycle, without revealing the identifier.", "xsd:string"),
 "cycleNumber": ("d", "cycle number", "Number of the therapy cycle an administration belongs to (1-based).", "xsd:integer"),
 "specimenType": ("o", "specimen type", "Kind of specimen."),
 "collectedDate": ("d", "collected date", "When a specimen was collected (shifted).", None),

@@ -390,6 +390,7 @@ class FhirReader:
         if patient is None:
             patient = self._patient_of(resolved)
         self.deid.pseudonymise_uids(resource)
+        self.deid.key_identifiers(resource)
         data, dropped = self.deid.apply(resource, patient)
         if dropped:
             problems.append(RecordProblem(

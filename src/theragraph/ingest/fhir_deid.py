@@ -36,6 +36,7 @@ class DeidRules:
     birth_date_element: str
     date_elements: frozenset[str]
     dicom_uids: dict[str, dict[str, Any]]
+    identifier_keys: dict[str, str]
 
 
 @lru_cache
@@ -55,6 +56,7 @@ def load_rules() -> DeidRules:
         birth_date_element=raw["birth_date_element"],
         date_elements=frozenset(names),
         dicom_uids=raw.get("dicom_uids", {}),
+        identifier_keys=dict(raw.get("identifier_keys") or {}),
     )
 
 
@@ -109,6 +111,19 @@ class Deidentifier:
             days = self.pseudonymizer.date_shift(patient).days
             self._shift_cache[patient] = days
         return days
+
+    def key_identifiers(self, resource: dict[str, Any]) -> None:
+        """Replace business identifiers other sources cite by keyed tokens (``_identifierKeys``)."""
+        domain = self.rules.identifier_keys.get(resource.get("resourceType", ""))
+        if not domain:
+            return
+        keys = [
+            self.pseudonymizer.token(domain, f"{i['system']}|{i['value']}")
+            for i in resource.get("identifier") or []
+            if isinstance(i, dict) and isinstance(i.get("system"), str) and isinstance(i.get("value"), str)
+        ]
+        if keys:
+            resource["_identifierKeys"] = keys
 
     def pseudonymise_uids(self, resource: dict[str, Any]) -> None:
         """Replace DICOM UIDs (ImagingStudy identifier and series/instance uid) by 2.25 pseudonyms."""

@@ -48,7 +48,7 @@ _T_STRING = ox.NamedNode(_XSD + "string")
 
 _SEGMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\[(url|code|system)=(.+)\])?$")
 _SKIP_UNMAPPED = frozenset({
-    "resourceType", "_birthYear", "_studyInstanceUid", "extension", "modifierExtension", "subject",
+    "resourceType", "_birthYear", "_studyInstanceUid", "_identifierKeys", "extension", "modifierExtension", "subject",
     "patient", "beneficiary",
 })
 

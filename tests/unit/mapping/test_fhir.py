@@ -109,3 +109,25 @@ def test_unmapped_elements_and_types_are_counted(tmp_path: Path, pseudonymizer: 
     report = ingest(memory_store, pseudonymizer, tmp_path)
     assert report.counts["unmapped-element.Observation.performer"] == 1
     assert report.counts["unmapped-resource-type.Practitioner"] == 1
+
+
+def test_administration_identifier_becomes_the_dosimetry_join_key(tmp_path: Path, pseudonymizer: Pseudonymizer, memory_store: OxigraphStore) -> None:
+    admin = fb.lu_psma_cycle("a1", "p1", 1, "2021-01-01T10:00:00Z", 7.4)
+    admin["identifier"] = [{"system": "urn:oid:1.2.3.4.5.6", "value": "MA-0001-1"}]
+    fb.write_json(tmp_path / "b.json", fb.bundle([fb.patient("p1", mrn="M1"), admin]))
+    ingest(memory_store, pseudonymizer, tmp_path)
+    # the same token the dosimetry reader computes from therapy_cycle.medication_administration
+    assert values(memory_store, "?a tg:administrationKey ?v") == [
+        pseudonymizer.token("administration", "urn:oid:1.2.3.4.5.6|MA-0001-1")]
+    assert "MA-0001-1" not in str(list(memory_store.quads()))
+
+
+def test_fast_iris_equal_the_minted_ones(pseudonymizer: Pseudonymizer) -> None:
+    from theragraph.ids import graph_iri  # noqa: PLC0415
+    from theragraph.mapping.fhir import FhirMapper  # noqa: PLC0415
+    from theragraph.records.fhir import FhirRecord  # noqa: PLC0415
+
+    graph = FhirMapper().map_record(FhirRecord("Observation", "abc", patient="xyz", data={}))
+    assert graph.graph == str(graph_iri("fhir", "abc"))
+    assert graph.patient == str(patient_iri("xyz"))
+    assert FhirMapper.resource_iri("Observation", "abc").value == str(mint_iri("fhir/Observation", "abc"))
