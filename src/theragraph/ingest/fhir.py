@@ -361,8 +361,12 @@ class FhirReader:
                     f"({exc.error_count()} error(s)); fix the element or drop the resource",
                     resource_type,
                 )
-        # Canonical JSON: the same resource in a Bundle and in its own file has one checksum.
-        source_bytes = json.dumps(resource, sort_keys=True, separators=(",", ":")).encode()
+        # An NDJSON line is checksummed as read (cheap); other resources as canonical JSON, so the
+        # same resource in a Bundle and in its own file has one checksum (re-ingest writes nothing).
+        source_bytes = (
+            entry.raw if entry.raw is not None and entry.location.startswith("line ")
+            else json.dumps(resource, sort_keys=True, separators=(",", ":")).encode()
+        )
         token = self.index.token(key)
         problems: list[RecordProblem] = []
         fallback = False

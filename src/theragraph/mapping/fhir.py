@@ -191,11 +191,20 @@ class Terminology:
     units: dict[str, tuple[str, float]]
     lab_units: dict[str, str]
     radiopharmaceuticals: dict[tuple[str, str], dict[str, str]]
+    _code_cache: dict[tuple[str, str], ox.NamedNode | None] = field(default_factory=dict)
 
     def code_iri(self, system: str | None, code: str | None) -> ox.NamedNode | None:
         """Return the IRI of a code, or None when the coding has no usable system and code."""
         if not system or not code:
             return None
+        cached = self._code_cache.get((system, code))
+        if cached is None:
+            cached = self._code_iri(system, code)
+            if len(self._code_cache) < 100_000:
+                self._code_cache[(system, code)] = cached
+        return cached
+
+    def _code_iri(self, system: str, code: str) -> ox.NamedNode | None:
         prefix = self.prefixes.get(system)
         strip = self.strip.get(system)
         if strip and code.startswith(strip):
@@ -337,7 +346,7 @@ class FhirMapper:
             "valueBoolean", "radiopharmaceutical", "radionuclide",
             "describesStudy", "describesSeries", "FhirResource", "Patient",
         )}
-        self._class_cache: dict[str, ox.NamedNode] = {}
+        self._unit_cache: dict[str, ox.NamedNode] = {}
 
     # --- IRIs -------------------------------------------------------------------------------
 
@@ -390,7 +399,8 @@ class FhirMapper:
         rules = mapping.elements + mapping.by_class.get(cls.value, [])
         extra: list[ox.NamedNode] = []
         for rule in rules:
-            self._apply(graph, subject, data, rule, record, extra_types=extra)
+            if rule.head in data:  # most rules miss: skip path evaluation for absent elements
+                self._apply(graph, subject, data, rule, record, extra_types=extra)
         for extra_cls in extra:  # e.g. tg:RadiopharmaceuticalTherapy found from the medication code
             for rule in mapping.by_class.get(extra_cls.value, []):
                 self._apply(graph, subject, data, rule, record)
@@ -545,7 +555,15 @@ class FhirMapper:
         graph.add(subject, prop, _double(number))
         if rule.unit is None and unit:
             unit_prop = rule.unit_property or self._p["valueUnit"]
-            graph.add(subject, unit_prop, ox.NamedNode("http://unitsofmeasure.org/" + quote(unit, safe="")))
+            graph.add(subject, unit_prop, self._unit_iri(unit))
+
+    def _unit_iri(self, unit: str) -> ox.NamedNode:
+        iri = self._unit_cache.get(unit)
+        if iri is None:
+            iri = ox.NamedNode("http://unitsofmeasure.org/" + quote(unit, safe=""))
+            if len(self._unit_cache) < 10_000:
+                self._unit_cache[unit] = iri
+        return iri
 
     def _emit_radiopharmaceutical(
         self, graph: MappedGraph, subject: ox.NamedNode, value: Any
