@@ -131,3 +131,26 @@ def test_fast_iris_equal_the_minted_ones(pseudonymizer: Pseudonymizer) -> None:
     assert graph.graph == str(graph_iri("fhir", "abc"))
     assert graph.patient == str(patient_iri("xyz"))
     assert FhirMapper.resource_iri("Observation", "abc").value == str(mint_iri("fhir/Observation", "abc"))
+
+
+def test_every_term_of_the_fhir_mappings_and_queries_is_declared_with_label_and_definition() -> None:
+    import re  # noqa: PLC0415
+
+    import rdflib  # noqa: PLC0415
+    from rdflib.namespace import RDFS, SKOS  # noqa: PLC0415
+
+    from theragraph.resources import list_resources  # noqa: PLC0415
+
+    onto = rdflib.Graph()
+    for path in list_resources("ontology", ".ttl"):
+        onto.parse(path, format="turtle")
+    texts = [p.read_text() for p in list_resources("mappings", ".yaml") if p.parent.name == "fhir"]
+    texts += [p.read_text() for p in list_resources("queries", ".rq")]
+    names = {m for text in texts for m in re.findall(r"\btg:([A-Za-z][A-Za-z0-9]*)", text)}
+    names |= {"hasPatient", "references", "fhirResourceType", "fhirResourceKey", "pseudonym", "valueUnit",
+              "ratioNumerator", "ratioDenominator", "radiopharmaceutical", "radionuclide", "FhirResource",
+              "RadiopharmaceuticalTherapy"}
+    missing = [n for n in sorted(names)
+               if (rdflib.URIRef(str(TG[n])), RDFS.label, None) not in onto
+               or (rdflib.URIRef(str(TG[n])), SKOS.definition, None) not in onto]
+    assert missing == []
