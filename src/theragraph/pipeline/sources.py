@@ -91,5 +91,8 @@ def default_handlers() -> list[SourceHandler]:
     from theragraph.pipeline.dicom_source import DicomHandler
 
     handlers: list[SourceHandler] = [DicomHandler()]
+    from theragraph.pipeline.fhir_source import FhirHandler
+
+    handlers.append(FhirHandler())
     # Registered by later issues: FHIR (#4) and dosimetry (#5) handlers.
     return handlers

@@ -1,0 +1,88 @@
+"""Benchmark: FHIR NDJSON ingest vs parse-alone (fhir.resources R4B model_validate).
+
+Usage: PYTHONPATH=src:. python bench/ingest_fhir.py [--resources 100000] [--out DIR]
+Writes generated NDJSON (synthetic, seeded) to DIR, then times (1) json + R4B model_validate of
+every resource and (2) the full ingest (index, validate, de-identify, map, write to an on-disk
+pyoxigraph store), and prints resources/s for both and their ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from theragraph.ids import Pseudonymizer
+from theragraph.ingest.fhir import model_class
+from theragraph.pipeline.fhir_source import FhirHandler
+from theragraph.pipeline.ingest import IngestPipeline
+from theragraph.pipeline.sources import IngestContext
+from theragraph.store.oxigraph import OxigraphStore
+from tests import fhir_builders as fb
+
+
+def generate(folder: Path, n: int, seed: int = 7) -> int:
+    """Write ~n resources as NDJSON (Patient, Observation, MedicationAdministration files)."""
+    rng = random.Random(seed)
+    patients = max(1, n // 20)
+    count = 0
+    with (folder / "Patient.ndjson").open("w") as pf, (folder / "Observation.ndjson").open("w") as of, \
+            (folder / "MedicationAdministration.ndjson").open("w") as mf:
+        for i in range(patients):
+            pid = f"bench-{i}"
+            pf.write(json.dumps(fb.patient(pid, mrn=f"MRN{i:07d}")) + "\n")
+            count += 1
+            for c in range(4):
+                mf.write(json.dumps(fb.lu_psma_cycle(f"{pid}-a{c}", pid, c + 1, f"2021-0{c + 1}-05T10:00:00Z", 7.4)) + "\n")
+                count += 1
+            for k in range(15):
+                of.write(json.dumps(fb.psa(f"{pid}-o{k}", pid, round(rng.uniform(0.1, 200), 2), f"2021-{1 + k % 12:02d}-1{k % 9}T08:00:00Z")) + "\n")
+                count += 1
+    return count
+
+
+def parse_alone(folder: Path) -> int:
+    n = 0
+    for path in sorted(folder.glob("*.ndjson")):
+        with path.open("rb") as fh:
+            for line in fh:
+                obj = json.loads(line)
+                model_class(obj["resourceType"]).model_validate(obj)
+                n += 1
+    return n
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--resources", type=int, default=100_000)
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--memory", action="store_true", help="in-memory store (isolates store I/O)")
+    args = parser.parse_args()
+    work = args.out or Path(tempfile.mkdtemp(prefix="tg-bench-fhir-"))
+    data = work / "ndjson"
+    data.mkdir(parents=True, exist_ok=True)
+    total = generate(data, args.resources)
+    t0 = time.perf_counter()
+    parsed = parse_alone(data)
+    t_parse = time.perf_counter() - t0
+    store_dir = work / "store"
+    shutil.rmtree(store_dir, ignore_errors=True)
+    store = OxigraphStore(None if args.memory else store_dir)
+    ctx = IngestContext(pseudonymizer=Pseudonymizer(b"bench-secret-0123456789abcdef"), root=data)
+    t0 = time.perf_counter()
+    report = IngestPipeline(store, ctx, handlers=[FhirHandler(batch_size=1000)]).run([data])
+    t_ingest = time.perf_counter() - t0
+    store.close()
+    print(f"resources: {total} (parsed {parsed}, graphs written {report.graphs_written}, quads {report.quads_written})")
+    print(f"parse alone (json + R4B model_validate): {t_parse:.1f} s, {parsed / t_parse:,.0f} resources/s")
+    where = "in-memory" if args.memory else "on-disk"
+    print(f"full ingest ({where} pyoxigraph):  {t_ingest:.1f} s, {report.graphs_written / t_ingest:,.0f} resources/s")
+    print(f"ratio full/parse: {t_ingest / t_parse:.2f}x (goal <= 2x)")
+
+
+if __name__ == "__main__":
+    main()
