@@ -28,6 +28,7 @@ from typing import Any
 
 import yaml
 
+from theragraph.records.dosimetry import BedRecord, TherapyCycleRecord, VoiRecord
 from theragraph.resources import data_path
 
 LN2 = math.log(2.0)
@@ -166,4 +167,62 @@ def physical_half_life_h(code: str | None, display: str | None) -> float | None:
             return float(entry["half_life_h"])
         if display and _normalise_name(display) in {_normalise_name(n) for n in entry["names"]}:
             return float(entry["half_life_h"])
+    return None
+
+
+def bed_for_voi(voi: VoiRecord, cycle: TherapyCycleRecord) -> BedRecord | None:
+    """Derive the BED and EQD2 of one VOI's absorbed dose in one cycle, or None.
+
+    The effective half-life comes from a mono-exponential fit (``lambda_per_h`` or
+    ``T_eff_h`` parameter) when the report has one, else from the radionuclide's physical
+    half-life (physical decay only: the slowest clearance, hence the largest BED).
+
+    Returns:
+        None when the VOI has no absorbed dose, its tissue is unknown (an organ whose anatomy
+        code is not in radiobiology.yaml), or no half-life can be found.
+    """
+    if voi.absorbed_dose_gy is None:
+        return None
+    params = tissue_for(voi.anatomy.code if voi.anatomy else None, voi.type)
+    if params is None:
+        return None
+    t_eff_h, basis = _fit_half_life_h(voi), "fit"
+    if t_eff_h is None:
+        nuclide = cycle.radionuclide
+        t_eff_h = physical_half_life_h(
+            nuclide.code if nuclide else None, nuclide.display if nuclide else None
+        )
+        basis = "physical"
+    if t_eff_h is None or t_eff_h <= 0:
+        return None
+    bed = bed_gy(
+        voi.absorbed_dose_gy,
+        alpha_beta_gy=params.alpha_beta_gy,
+        repair_half_time_h=params.repair_half_time_h,
+        effective_half_life_h=t_eff_h,
+    )
+    return BedRecord(
+        bed_gy=bed,
+        eqd2_gy=eqd2_gy(bed, alpha_beta_gy=params.alpha_beta_gy),
+        tissue=params.key,
+        alpha_beta_gy=params.alpha_beta_gy,
+        repair_half_time_h=params.repair_half_time_h,
+        effective_half_life_h=t_eff_h,
+        half_life_basis=basis,
+        source=params.source,
+    )
+
+
+def _fit_half_life_h(voi: VoiRecord) -> float | None:
+    fit = voi.fit
+    if fit is None or fit.model != "mono-exponential":
+        return None
+    for name, value in fit.parameters.items():
+        lowered = name.lower()
+        if lowered.startswith("lambda") and value > 0:
+            # lambda_per_h, or lambda_per_s / lambda_per_min
+            scale = {"s": 3600.0, "min": 60.0}.get(lowered.rsplit("_", 1)[-1], 1.0)
+            return LN2 / (value * scale)
+        if lowered in ("t_eff_h", "teff_h", "effective_half_life_h") and value > 0:
+            return value
     return None
