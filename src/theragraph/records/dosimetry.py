@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,3 +157,60 @@ class DoseVolumeRecord:
     dvh_dose_gy: tuple[float, ...]  # cumulative DVH: dose bins (Gy) ...
     dvh_volume_percent: tuple[float, ...]  # ... and the % of volume receiving at least that dose
     dose_units: str = "GY"  # DoseUnits: GY or RELATIVE
+
+
+@dataclass(frozen=True, slots=True)
+class DoseGridRecord:
+    """An RT Dose grid in Gy (or relative units), with its geometry in patient coordinates (mm).
+
+    ``dose`` has shape (frames, rows, columns); voxel (k, r, c) has its centre at
+    ``origin + c·column_spacing·row_direction + r·row_spacing·column_direction + offsets[k]·normal``
+    (PS3.3 C.7.6.2.1.1 and C.8.8.3.2 GridFrameOffsetVector, relative to ImagePositionPatient).
+    """
+
+    sop_uid: str  # pseudonymised
+    series_uid: str  # pseudonymised
+    frame_of_reference_uid: str | None  # pseudonymised
+    study_uid: str | None  # pseudonymised
+    patient: str | None  # pseudonym
+    referenced_structure_set_uids: tuple[str, ...]  # pseudonymised
+    dose: Any  # numpy float64 array (frames, rows, columns)
+    origin_mm: tuple[float, float, float]
+    row_direction: tuple[float, float, float]
+    column_direction: tuple[float, float, float]
+    row_spacing_mm: float
+    column_spacing_mm: float
+    frame_offsets_mm: tuple[float, ...]
+    dose_units: str = "GY"
+    dose_summation_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StructureRecord:
+    """One RTSTRUCT ROI (closed planar contours) or SEG segment (a binary mask on its own grid)."""
+
+    kind: str  # "roi" or "segment"
+    number: int
+    name: str | None
+    #: ROI: contour polygons, each an (N, 3) float array in patient coordinates (mm)
+    contours: tuple[Any, ...] = ()
+    geometric_types: tuple[str, ...] = ()
+    #: SEG: mask (frames, rows, columns) of bool and the voxel-centre positions of its frames
+    mask: Any = None
+    mask_origins_mm: tuple[tuple[float, float, float], ...] = ()
+    mask_row_direction: tuple[float, float, float] = (1.0, 0.0, 0.0)
+    mask_column_direction: tuple[float, float, float] = (0.0, 1.0, 0.0)
+    mask_spacing_mm: tuple[float, float] = (1.0, 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class StructureSetRecord:
+    """An RTSTRUCT or SEG instance: its structures and the keys that pair it with a dose grid."""
+
+    kind: str  # "roi" (RTSTRUCT) or "segment" (SEG)
+    sop_uid: str  # pseudonymised
+    series_uid: str  # pseudonymised
+    frame_of_reference_uids: tuple[str, ...]  # pseudonymised
+    study_uid: str | None
+    patient: str | None
+    structures: tuple[StructureRecord, ...] = ()
