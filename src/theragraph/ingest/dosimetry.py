@@ -30,6 +30,7 @@ from theragraph.records.dosimetry import (
     SegmentationRefRecord,
     TherapyCycleRecord,
     TimePointRecord,
+    UptakeRecord,
     VoiRecord,
 )
 from theragraph.report import Issue
@@ -330,6 +331,7 @@ def _voi_record(voi: dict[str, Any], index: int, pseudonymizer: Pseudonymizer) -
             ),
         )
     fit = voi.get("fit")
+    uptake = voi.get("baseline_uptake")
     mass_g, _ = _quantity(voi, "mass", "mass")
     volume_ml, _ = _quantity(voi, "volume", "volume")
     tia, tia_u = _quantity(voi, "time_integrated_activity", "time_integrated_activity")
@@ -356,4 +358,13 @@ def _voi_record(voi: dict[str, Any], index: int, pseudonymizer: Pseudonymizer) -
         absorbed_dose_gy=dose,
         absorbed_dose_uncertainty_percent=dose_u,
         absorbed_dose_per_activity_gy_per_gbq=dpa,
+        baseline_uptake=UptakeRecord(
+            suv_mean=float(uptake["suv_mean"]),
+            suv_max=uptake.get("suv_max"),
+            suv_type=uptake.get("suv_type", "bw"),
+            series_uid=(
+                pseudonymizer.uid(uptake["series_instance_uid"])
+                if uptake.get("series_instance_uid") else None
+            ),
+        ) if uptake else None,
     )

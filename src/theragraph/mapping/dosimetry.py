@@ -103,6 +103,7 @@ def map_report(
     *,
     source_checksum: str | None = None,
     structure_iris: dict[str, str] | None = None,
+    administration_iri: str | None = None,
 ) -> MappedGraph:
     """Return the named graph of one dosimetry report.
 
@@ -111,6 +112,7 @@ def map_report(
         source_checksum: keyed checksum of the source bytes (re-ingest detection).
         structure_iris: VOI id -> ROI/segment IRI resolved by the caller (store look-up); a VOI
             whose segmentation names a ``sop_instance_uid`` is linked without it.
+        administration_iri: the FHIR MedicationAdministration node of the cycle, when found.
     """
     mapping = load_mapping(MAPPING)
     patient = patient_iri(record.patient)
@@ -140,6 +142,8 @@ def map_report(
     b.code(cycle, "radionuclide", record.cycle.radionuclide)
     b.link(cycle, "has_patient", p)
     b.link(report, "for_cycle", cycle)
+    if administration_iri is not None:
+        b.link(cycle, "medication_administration", ox.NamedNode(administration_iri))
 
     def activity(name: str, *parts: str) -> ox.NamedNode:
         a = node(*parts)
@@ -213,6 +217,16 @@ def _map_voi(b: _Builder, record: DosimetryReportRecord, voi: VoiRecord, node: A
             structure = structure_iri(seg.kind, seg.sop_instance_uid, seg.number)
         if structure is not None:
             b.link(v, "delineated_by", ox.NamedNode(structure))
+
+    if voi.baseline_uptake is not None:
+        u = node("voi", vid, "baseline-uptake")
+        b.types(u, "uptake")
+        b.fields(u, "uptake", _attrs(voi.baseline_uptake))
+        b.link(v, "baseline_uptake", u)
+        b.link(u, "of_voi", v)
+        b.link(u, "has_patient", patient)
+        if voi.baseline_uptake.series_uid:
+            b.link(u, "imaging_series", ox.NamedNode(series_iri(voi.baseline_uptake.series_uid)))
 
     measurements = []
     for act in voi.activities:

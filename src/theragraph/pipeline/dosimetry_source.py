@@ -13,15 +13,16 @@ re-ingest (or the cross-source SHACL shape) shows whether the reference has been
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from theragraph.ids import graph_iri
+from theragraph.ids import graph_iri, patient_iri
 from theragraph.ingest.dosimetry import ReadOutcome, read_report, read_report_bytes
 from theragraph.ingest.dosimetry_csv import is_csv_header, read_csv_documents
-from theragraph.mapping.base import MappedGraph
+from theragraph.mapping.base import MappedGraph, to_literal
 from theragraph.mapping.dosimetry import map_report, report_graph_iri, series_iri, structure_iri
 from theragraph.pipeline.sources import IngestContext, IngestUnit
 from theragraph.records.dosimetry import DosimetryReportRecord
@@ -76,8 +77,11 @@ class DosimetryHandler:
         if record is None:
             ctx.count("dosimetry.rejected")
             return _failed(rel, extra + outcome.issues)
-        structures, link_issues = resolve_references(record, ctx.store)
-        graph: MappedGraph = map_report(record, source_checksum=checksum, structure_iris=structures)
+        resolved = resolve_references(record, ctx.store)
+        link_issues = resolved.issues
+        graph: MappedGraph = map_report(record, source_checksum=checksum,
+                                        structure_iris=resolved.structures,
+                                        administration_iri=resolved.administration)
         graph.issues.extend(extra + outcome.issues + link_issues)
         ctx.count("dosimetry.reports")
         ctx.count("dosimetry.dangling-references", len(link_issues))
@@ -113,17 +117,24 @@ def _find_structure(store: Store, kind: str, series_uid: str, number: int) -> st
     return None
 
 
-def resolve_references(
-    record: DosimetryReportRecord, store: Store | None
-) -> tuple[dict[str, str], list[Issue]]:
+@dataclass(slots=True)
+class ResolvedReferences:
+    """What a report's references resolved to in the store, and the dangling ones."""
+
+    structures: dict[str, str] = field(default_factory=dict)  # VOI id -> ROI/segment IRI
+    administration: str | None = None  # FHIR MedicationAdministration node IRI
+    issues: list[Issue] = field(default_factory=list)
+
+
+def resolve_references(record: DosimetryReportRecord, store: Store | None) -> ResolvedReferences:
     """Resolve a report's series, structure and administration references against the store.
 
     Returns:
-        VOI id -> ROI/segment IRI for the structures found, and one ``link.dangling-reference``
-        warning (JSON pointer + reason) per reference not found. Without a store nothing is checked.
+        The structures and administration found, and one ``link.dangling-reference`` warning
+        (JSON pointer + reason) per reference not found. Without a store nothing is checked.
     """
     if store is None:
-        return {}, []
+        return ResolvedReferences()
     issues: list[Issue] = []
     for tp in record.time_points:
         if tp.series_uid and not _subject_exists(store, series_iri(tp.series_uid)):
@@ -155,18 +166,40 @@ def resolve_references(
             ))
         else:
             structures[voi.id] = found
+    administration = _find_administration(store, record)
+    if administration is None and record.cycle.administration_key is not None:
+        issues.append(Issue(
+            code="link.dangling-reference", severity="warning",
+            location="/therapy_cycle/medication_administration",
+            message="no MedicationAdministration with this identifier (or with this patient and "
+            "cycle number) is in the store or this batch; ingest the FHIR record and re-ingest",
+        ))
+    return ResolvedReferences(structures, administration, issues)
+
+
+def _find_administration(store: Store, record: DosimetryReportRecord) -> str | None:
+    """Find the FHIR MedicationAdministration of the cycle: by join key, else patient + cycle."""
+    mine = report_graph_iri(record.report_key)
     key = record.cycle.administration_key
     if key is not None:
         rows = store.query(
-            "SELECT DISTINCT ?g ?p ?k WHERE { GRAPH ?g { ?ma ?p ?k } }",
+            "SELECT ?ma ?g ?p ?k WHERE { GRAPH ?g { ?ma ?p ?k } }",
             substitutions={"p": ox.NamedNode(str(TG.administrationKey)), "k": ox.Literal(key)},
         )
-        mine = report_graph_iri(record.report_key)
-        if not any(str(row["g"].value) != mine for row in rows):
-            issues.append(Issue(
-                code="link.dangling-reference", severity="warning",
-                location="/therapy_cycle/medication_administration",
-                message="no MedicationAdministration with this identifier is in the store or this "
-                "batch; ingest the FHIR record (the cycle joins it by tg:administrationKey)",
-            ))
-    return structures, issues
+        for row in rows:
+            if str(row["g"].value) != mine:
+                return str(row["ma"].value)
+    rows = store.query(
+        "SELECT ?ma ?g ?patient ?n ?cls ?hp ?cn WHERE { GRAPH ?g { ?ma a ?cls ; ?hp ?patient ; ?cn ?n } }",
+        substitutions={
+            "cls": ox.NamedNode(str(TG.MedicationAdministration)),
+            "hp": ox.NamedNode(str(TG.hasPatient)),
+            "cn": ox.NamedNode(str(TG.cycleNumber)),
+            "patient": ox.NamedNode(str(patient_iri(record.patient))),
+            "n": to_literal(record.cycle.cycle_number, "integer"),
+        },
+    )
+    for row in rows:
+        if str(row["g"].value) != mine:
+            return str(row["ma"].value)
+    return None

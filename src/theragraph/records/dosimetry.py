@@ -76,6 +76,16 @@ class FitRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class UptakeRecord:
+    """A VOI's uptake on the baseline (pre-therapy) PET."""
+
+    suv_mean: float
+    suv_max: float | None = None
+    suv_type: str = "bw"
+    series_uid: str | None = None  # pseudonymised SeriesInstanceUID of the PET
+
+
+@dataclass(frozen=True, slots=True)
 class BedRecord:
     """A BED and EQD2 derived at ingest (theragraph.derive.bed) with what it used."""
 
@@ -108,6 +118,7 @@ class VoiRecord:
     absorbed_dose_gy: float | None = None
     absorbed_dose_uncertainty_percent: float | None = None
     absorbed_dose_per_activity_gy_per_gbq: float | None = None
+    baseline_uptake: UptakeRecord | None = None
 
 
 @dataclass(frozen=True, slots=True)
