@@ -19,25 +19,43 @@ _BASE: dict[str, Any] = {
     "patient": {"identifier_system": PATIENT_SYSTEM, "identifier_value": PATIENT_VALUE},
     "therapy_cycle": {
         "cycle_number": 1,
-        "radiopharmaceutical": {"system": "http://snomed.info/sct", "code": "1010001",
-                                "display": "Lutetium (177Lu) vipivotide tetraxetan"},
-        "radionuclide": {"system": "http://snomed.info/sct", "code": "1010002",
-                         "display": "Lutetium-177"},
+        "radiopharmaceutical": {
+            "system": "http://snomed.info/sct",
+            "code": "1010001",
+            "display": "Lutetium (177Lu) vipivotide tetraxetan",
+        },
+        "radionuclide": {
+            "system": "http://snomed.info/sct",
+            "code": "1010002",
+            "display": "Lutetium-177",
+        },
         "administered_activity": {"value": 7.4, "unit": "GBq"},
         "administration_time": "2024-01-10T10:05:00+01:00",
         "medication_administration": {"system": "urn:oid:1.2.3.4.5.6", "value": "MA-0001-1"},
     },
     "time_points": [
-        {"id": "tp1", "series_instance_uid": SERIES_TP1,
-         "acquisition_time": "2024-01-10T14:05:00+01:00", "hours_post_administration": 4.0},
-        {"id": "tp2", "series_instance_uid": SERIES_TP2,
-         "acquisition_time": "2024-01-11T10:05:00+01:00"},
+        {
+            "id": "tp1",
+            "series_instance_uid": SERIES_TP1,
+            "acquisition_time": "2024-01-10T14:05:00+01:00",
+            "hours_post_administration": 4.0,
+        },
+        {
+            "id": "tp2",
+            "series_instance_uid": SERIES_TP2,
+            "acquisition_time": "2024-01-11T10:05:00+01:00",
+        },
     ],
     "vois": [
         {
-            "id": "kidney-left", "type": "organ", "label": "Left kidney",
-            "anatomy": {"system": "http://snomed.info/sct", "code": "18639004",
-                        "display": "Left kidney structure"},
+            "id": "kidney-left",
+            "type": "organ",
+            "label": "Left kidney",
+            "anatomy": {
+                "system": "http://snomed.info/sct",
+                "code": "18639004",
+                "display": "Left kidney structure",
+            },
             "segmentation": {"series_instance_uid": RTSTRUCT_SERIES, "roi_number": 3},
             "mass": {"value": 150.0, "unit": "g"},
             "volume": {"value": 145.0, "unit": "mL"},
@@ -45,21 +63,27 @@ _BASE: dict[str, Any] = {
                 {"time_point": "tp1", "value": 120.5, "unit": "MBq", "uncertainty_percent": 5.0},
                 {"time_point": "tp2", "value": 80.0, "unit": "MBq"},
             ],
-            "fit": {"model": "mono-exponential",
-                    "parameters": {"A0_MBq": 130.0, "lambda_per_h": 0.02}, "r_squared": 0.98},
+            "fit": {
+                "model": "mono-exponential",
+                "parameters": {"A0_MBq": 130.0, "lambda_per_h": 0.02},
+                "r_squared": 0.98,
+            },
             "time_integrated_activity": {"value": 6500.0, "unit": "MBq.h"},
             "absorbed_dose": {"value": 3.1, "unit": "Gy", "uncertainty_percent": 10.0},
             "absorbed_dose_per_activity": {"value": 0.42, "unit": "Gy/GBq"},
         },
         {
-            "id": "lesion-1", "type": "lesion", "label": "Bone lesion L3",
+            "id": "lesion-1",
+            "type": "lesion",
+            "label": "Bone lesion L3",
             "activities": [{"time_point": "tp1", "value": 12.0, "unit": "MBq"}],
             "fit": {"model": "trapezoid"},
             "absorbed_dose": {"value": 25.0, "unit": "Gy"},
         },
     ],
     "method": {
-        "name": "MIRD S-value", "software": {"name": "OLINDA/EXM", "version": "2.2"},
+        "name": "MIRD S-value",
+        "software": {"name": "OLINDA/EXM", "version": "2.2"},
         "calibration_factor": {"value": 9.5, "unit": "cps/MBq", "reference": "CAL-2024-01"},
     },
     "created": "2024-01-20T09:00:00+01:00",
@@ -95,10 +119,14 @@ def report_csv(document: dict[str, Any] | None = None) -> str:
             elif key == "activities":
                 for act in value:
                     tp = act["time_point"]
-                    rows.append(f"{rid},{section},{item},activities.{tp},{act['value']},{act['unit']}")
+                    rows.append(
+                        f"{rid},{section},{item},activities.{tp},{act['value']},{act['unit']}"
+                    )
                     if "uncertainty_percent" in act:
-                        rows.append(f"{rid},{section},{item},activities.{tp}.uncertainty_percent,"
-                                    f"{act['uncertainty_percent']},")
+                        rows.append(
+                            f"{rid},{section},{item},activities.{tp}.uncertainty_percent,"
+                            f"{act['uncertainty_percent']},"
+                        )
             elif key != "id":
                 rows.append(f"{rid},{section},{item},{name},{value},")
 

@@ -14,8 +14,17 @@ RTSTRUCT = "1.2.840.10008.5.1.4.1.1.481.3"
 SEG = "1.2.840.10008.5.1.4.1.1.66.4"
 
 
-def _base(path: Path, sop_class: str, modality: str, *, patient_id: str, study: str,
-          frame_of_reference: str, series: str | None = None, sop: str | None = None) -> FileDataset:
+def _base(
+    path: Path,
+    sop_class: str,
+    modality: str,
+    *,
+    patient_id: str,
+    study: str,
+    frame_of_reference: str,
+    series: str | None = None,
+    sop: str | None = None,
+) -> FileDataset:
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = sop_class
     meta.MediaStorageSOPInstanceUID = sop or generate_uid()
@@ -32,13 +41,27 @@ def _base(path: Path, sop_class: str, modality: str, *, patient_id: str, study: 
     return ds
 
 
-def write_rtdose(path: Path, dose_gy: np.ndarray, *, origin: tuple[float, float, float],
-                 spacing_mm: float, patient_id: str = "PAT-RT-1", study: str = "1.2.3.4.100",
-                 frame_of_reference: str = "1.2.3.4.200", scaling: float = 1e-5,
-                 structure_set_sop: str | None = None) -> FileDataset:
+def write_rtdose(
+    path: Path,
+    dose_gy: np.ndarray,
+    *,
+    origin: tuple[float, float, float],
+    spacing_mm: float,
+    patient_id: str = "PAT-RT-1",
+    study: str = "1.2.3.4.100",
+    frame_of_reference: str = "1.2.3.4.200",
+    scaling: float = 1e-5,
+    structure_set_sop: str | None = None,
+) -> FileDataset:
     """Write an RT Dose of shape (frames, rows, cols) in Gy; frames ``spacing_mm`` apart."""
-    ds = _base(path, RTDOSE, "RTDOSE", patient_id=patient_id, study=study,
-               frame_of_reference=frame_of_reference)
+    ds = _base(
+        path,
+        RTDOSE,
+        "RTDOSE",
+        patient_id=patient_id,
+        study=study,
+        frame_of_reference=frame_of_reference,
+    )
     frames, rows, cols = dose_gy.shape
     ds.Rows, ds.Columns, ds.NumberOfFrames = rows, cols, frames
     ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
@@ -60,12 +83,14 @@ def write_rtdose(path: Path, dose_gy: np.ndarray, *, origin: tuple[float, float,
     return ds
 
 
-def circle(radius: float, z: float, *, centre: tuple[float, float] = (0.0, 0.0),
-           points: int = 256) -> np.ndarray:
+def circle(
+    radius: float, z: float, *, centre: tuple[float, float] = (0.0, 0.0), points: int = 256
+) -> np.ndarray:
     """Return a closed planar circular contour (N, 3)."""
     t = np.linspace(0, 2 * np.pi, points, endpoint=False)
-    return np.column_stack([centre[0] + radius * np.cos(t), centre[1] + radius * np.sin(t),
-                            np.full(points, z)])
+    return np.column_stack(
+        [centre[0] + radius * np.cos(t), centre[1] + radius * np.sin(t), np.full(points, z)]
+    )
 
 
 def sphere_contours(radius: float, planes: np.ndarray) -> list[np.ndarray]:
@@ -73,12 +98,25 @@ def sphere_contours(radius: float, planes: np.ndarray) -> list[np.ndarray]:
     return [circle(float(np.sqrt(radius**2 - z**2)), float(z)) for z in planes if abs(z) < radius]
 
 
-def write_rtstruct(path: Path, rois: dict[int, tuple[str, list[np.ndarray]]], *,
-                   patient_id: str = "PAT-RT-1", study: str = "1.2.3.4.100",
-                   frame_of_reference: str = "1.2.3.4.200", sop: str | None = None) -> FileDataset:
+def write_rtstruct(
+    path: Path,
+    rois: dict[int, tuple[str, list[np.ndarray]]],
+    *,
+    patient_id: str = "PAT-RT-1",
+    study: str = "1.2.3.4.100",
+    frame_of_reference: str = "1.2.3.4.200",
+    sop: str | None = None,
+) -> FileDataset:
     """Write an RTSTRUCT with closed planar contours per ROI number."""
-    ds = _base(path, RTSTRUCT, "RTSTRUCT", patient_id=patient_id, study=study,
-               frame_of_reference=frame_of_reference, sop=sop)
+    ds = _base(
+        path,
+        RTSTRUCT,
+        "RTSTRUCT",
+        patient_id=patient_id,
+        study=study,
+        frame_of_reference=frame_of_reference,
+        sop=sop,
+    )
     ref_for = Dataset()
     ref_for.FrameOfReferenceUID = frame_of_reference
     ds.ReferencedFrameOfReferenceSequence = Sequence([ref_for])
@@ -106,12 +144,22 @@ def write_rtstruct(path: Path, rois: dict[int, tuple[str, list[np.ndarray]]], *,
     return ds
 
 
-def write_seg(path: Path, mask: np.ndarray, *, origin: tuple[float, float, float], spacing_mm: float,
-              segment_number: int = 1, label: str = "lesion", patient_id: str = "PAT-RT-1",
-              study: str = "1.2.3.4.100", frame_of_reference: str = "1.2.3.4.200") -> FileDataset:
+def write_seg(
+    path: Path,
+    mask: np.ndarray,
+    *,
+    origin: tuple[float, float, float],
+    spacing_mm: float,
+    segment_number: int = 1,
+    label: str = "lesion",
+    patient_id: str = "PAT-RT-1",
+    study: str = "1.2.3.4.100",
+    frame_of_reference: str = "1.2.3.4.200",
+) -> FileDataset:
     """Write a binary SEG with one segment: mask (frames, rows, cols) on an axial grid."""
-    ds = _base(path, SEG, "SEG", patient_id=patient_id, study=study,
-               frame_of_reference=frame_of_reference)
+    ds = _base(
+        path, SEG, "SEG", patient_id=patient_id, study=study, frame_of_reference=frame_of_reference
+    )
     frames, rows, cols = mask.shape
     ds.Rows, ds.Columns, ds.NumberOfFrames = rows, cols, frames
     ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"

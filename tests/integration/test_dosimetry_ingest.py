@@ -71,27 +71,40 @@ def _existing_dicom_and_fhir(store, pseudonymizer) -> None:
         node = ox.NamedNode(str(mint_iri("series", pseudonymizer.uid(uid))))
         triples = [ox.Triple(node, RDF_TYPE, ox.NamedNode(str(cls)))]
         if uid == RTSTRUCT_SERIES:
-            roi = ox.NamedNode(str(mint_iri("roi", f"{pseudonymizer.uid(RTSTRUCT_SERIES + '.1')}/3")))
+            roi = ox.NamedNode(
+                str(mint_iri("roi", f"{pseudonymizer.uid(RTSTRUCT_SERIES + '.1')}/3"))
+            )
             triples.append(ox.Triple(roi, RDF_TYPE, ox.NamedNode(str(TG.ROI))))
         writes.append(GraphWrite(str(graph_iri("dicom-series", pseudonymizer.uid(uid))), triples))
-    ma = ox.NamedNode(str(mint_iri("fhir/MedicationAdministration", pseudonymizer.token("fhir", "x"))))
+    ma = ox.NamedNode(
+        str(mint_iri("fhir/MedicationAdministration", pseudonymizer.token("fhir", "x")))
+    )
     key = administration_key(pseudonymizer, "urn:oid:1.2.3.4.5.6", "MA-0001-1")
-    writes.append(GraphWrite(str(graph_iri("fhir", "ma-1")), [
-        ox.Triple(ma, RDF_TYPE, ox.NamedNode(str(TG.MedicationAdministration))),
-        ox.Triple(ma, ox.NamedNode(str(TG.administrationKey)), ox.Literal(key)),
-    ]))
+    writes.append(
+        GraphWrite(
+            str(graph_iri("fhir", "ma-1")),
+            [
+                ox.Triple(ma, RDF_TYPE, ox.NamedNode(str(TG.MedicationAdministration))),
+                ox.Triple(ma, ox.NamedNode(str(TG.administrationKey)), ox.Literal(key)),
+            ],
+        )
+    )
     store.replace_graphs(writes)
 
 
-def test_report_lands_with_dangling_references_reported(disk_store, tmp_path, pseudonymizer) -> None:
+def test_report_lands_with_dangling_references_reported(
+    disk_store, tmp_path, pseudonymizer
+) -> None:
     path = _write(tmp_path, "report.json", report_document())
     report = _pipeline(disk_store, tmp_path, pseudonymizer).run([path])
     [outcome] = report.files
     assert outcome.status == "ingested"
     dangling = {i.location for i in outcome.issues if i.code == "link.dangling-reference"}
     assert dangling == {
-        "/time_points/0/series_instance_uid", "/time_points/1/series_instance_uid",
-        "/vois/0/segmentation", "/therapy_cycle/medication_administration",
+        "/time_points/0/series_instance_uid",
+        "/time_points/1/series_instance_uid",
+        "/vois/0/segmentation",
+        "/therapy_cycle/medication_administration",
     }
     assert all(i.severity == "warning" for i in outcome.issues)
     key = pseudonymizer.token("dosimetry", "DOS-0001-C1")
@@ -99,44 +112,62 @@ def test_report_lands_with_dangling_references_reported(disk_store, tmp_path, ps
     assert disk_store.graph_exists(str(graph_iri("dosimetry", key)))
 
 
-def test_references_resolve_against_dicom_and_fhir_graphs(disk_store, tmp_path, pseudonymizer) -> None:
+def test_references_resolve_against_dicom_and_fhir_graphs(
+    disk_store, tmp_path, pseudonymizer
+) -> None:
     _existing_dicom_and_fhir(disk_store, pseudonymizer)
     path = _write(tmp_path, "report.json", report_document())
     [outcome] = _pipeline(disk_store, tmp_path, pseudonymizer).run([path]).files
     assert outcome.status == "ingested"
     assert [i for i in outcome.issues if i.code == "link.dangling-reference"] == []
-    rows = list(disk_store.query(
-        "PREFIX tg: <https://w3id.org/theragraph/ontology#> "
-        "SELECT ?series ?roi ?ma WHERE { ?tp tg:imagingSeries ?series . "
-        "?voi tg:delineatedBy ?roi . ?cycle tg:medicationAdministration ?ma ; tg:administrationKey ?k . "
-        "?ma tg:administrationKey ?k . ?series a tg:Series . ?roi a tg:ROI }"))
+    rows = list(
+        disk_store.query(
+            "PREFIX tg: <https://w3id.org/theragraph/ontology#> "
+            "SELECT ?series ?roi ?ma WHERE { ?tp tg:imagingSeries ?series . "
+            "?voi tg:delineatedBy ?roi . "
+            "?cycle tg:medicationAdministration ?ma ; tg:administrationKey ?k . "
+            "?ma tg:administrationKey ?k . ?series a tg:Series . ?roi a tg:ROI }"
+        )
+    )
     assert {str(r["series"].value) for r in rows} == {
         str(mint_iri("series", pseudonymizer.uid(SERIES_TP1))),
         str(mint_iri("series", pseudonymizer.uid(SERIES_TP2))),
     }
     assert {str(r["roi"].value) for r in rows} == {
-        str(mint_iri("roi", f"{pseudonymizer.uid(RTSTRUCT_SERIES + '.1')}/3"))}
+        str(mint_iri("roi", f"{pseudonymizer.uid(RTSTRUCT_SERIES + '.1')}/3"))
+    }
 
 
 def test_prov_chain_from_activity_to_bed(disk_store, tmp_path, pseudonymizer) -> None:
-    _pipeline(disk_store, tmp_path, pseudonymizer).run([_write(tmp_path, "r.json", report_document())])
-    rows = list(disk_store.query(
-        "PREFIX tg: <https://w3id.org/theragraph/ontology#> PREFIX prov: <http://www.w3.org/ns/prov#> "
-        "SELECT ?bed ?dose ?tia ?series WHERE { "
-        "?b tg:bedGy ?bed ; prov:wasGeneratedBy/prov:used ?d . ?d tg:absorbedDoseGy ?dose ; "
-        "prov:wasGeneratedBy/prov:used ?t . ?t tg:timeIntegratedActivityMBqH ?tia ; "
-        "prov:wasGeneratedBy/prov:used ?fit . ?fit a tg:TimeActivityCurveFit ; "
-        "prov:wasGeneratedBy/prov:used ?m . ?m a tg:ActivityMeasurement ; "
-        "prov:wasGeneratedBy/prov:used ?series . ?series a ?any FILTER(?any = tg:Series) }"))
+    _pipeline(disk_store, tmp_path, pseudonymizer).run(
+        [_write(tmp_path, "r.json", report_document())]
+    )
+    rows = list(
+        disk_store.query(
+            "PREFIX tg: <https://w3id.org/theragraph/ontology#> "
+            "PREFIX prov: <http://www.w3.org/ns/prov#> "
+            "SELECT ?bed ?dose ?tia ?series WHERE { "
+            "?b tg:bedGy ?bed ; prov:wasGeneratedBy/prov:used ?d . ?d tg:absorbedDoseGy ?dose ; "
+            "prov:wasGeneratedBy/prov:used ?t . ?t tg:timeIntegratedActivityMBqH ?tia ; "
+            "prov:wasGeneratedBy/prov:used ?fit . ?fit a tg:TimeActivityCurveFit ; "
+            "prov:wasGeneratedBy/prov:used ?m . ?m a tg:ActivityMeasurement ; "
+            "prov:wasGeneratedBy/prov:used ?series . ?series a ?any FILTER(?any = tg:Series) }"
+        )
+    )
     assert rows == []  # no series in the store: the chain ends at the series IRI, untyped
-    rows = list(disk_store.query(
-        "PREFIX tg: <https://w3id.org/theragraph/ontology#> PREFIX prov: <http://www.w3.org/ns/prov#> "
-        "SELECT DISTINCT ?bed ?dose ?tia ?series ?unit WHERE { "
-        "?b tg:bedGy ?bed ; prov:wasGeneratedBy/prov:used ?d . ?d tg:absorbedDoseGy ?dose ; tg:unit ?unit ; "
-        "prov:wasGeneratedBy/prov:used ?t . ?t tg:timeIntegratedActivityMBqH ?tia ; "
-        "prov:wasGeneratedBy/prov:used ?fit . ?fit a tg:TimeActivityCurveFit ; "
-        "prov:wasGeneratedBy/prov:used ?m . ?m a tg:ActivityMeasurement ; "
-        "prov:wasGeneratedBy/prov:used ?series . ?tp tg:imagingSeries ?series }"))
+    rows = list(
+        disk_store.query(
+            "PREFIX tg: <https://w3id.org/theragraph/ontology#> "
+            "PREFIX prov: <http://www.w3.org/ns/prov#> "
+            "SELECT DISTINCT ?bed ?dose ?tia ?series ?unit WHERE { "
+            "?b tg:bedGy ?bed ; prov:wasGeneratedBy/prov:used ?d . "
+            "?d tg:absorbedDoseGy ?dose ; tg:unit ?unit ; "
+            "prov:wasGeneratedBy/prov:used ?t . ?t tg:timeIntegratedActivityMBqH ?tia ; "
+            "prov:wasGeneratedBy/prov:used ?fit . ?fit a tg:TimeActivityCurveFit ; "
+            "prov:wasGeneratedBy/prov:used ?m . ?m a tg:ActivityMeasurement ; "
+            "prov:wasGeneratedBy/prov:used ?series . ?tp tg:imagingSeries ?series }"
+        )
+    )
     assert len(rows) == 2  # kidney: two time points
     assert {float(r["dose"].value) for r in rows} == {3.1}
     assert {r["unit"].value for r in rows} == {"http://unitsofmeasure.org/Gy"}
@@ -157,7 +188,8 @@ def test_reingest_is_unchanged_and_bad_report_does_not_block_batch(
     assert by_path["good.json"].status == "ingested"
     assert by_path["bad.json"].status == "failed"
     assert ("read.implausible-value", "/vois/0/absorbed_dose/value") in {
-        (i.code, i.location) for i in by_path["bad.json"].issues}
+        (i.code, i.location) for i in by_path["bad.json"].issues
+    }
     assert ("read.schema", "/") in {(i.code, i.location) for i in by_path["broken.json"].issues}
     assert report.exit_code() == 1
     quads = disk_store.count_quads()
@@ -167,18 +199,28 @@ def test_reingest_is_unchanged_and_bad_report_does_not_block_batch(
     del bad, broken
 
 
-def test_csv_report_lands_in_the_same_graph_shape(disk_store, tmp_path, pseudonymizer, memory_store) -> None:
+def test_csv_report_lands_in_the_same_graph_shape(
+    disk_store, tmp_path, pseudonymizer, memory_store
+) -> None:
     csv_path = tmp_path / "reports.csv"
     csv_path.write_text(report_csv())
     [outcome] = _pipeline(disk_store, tmp_path, pseudonymizer).run([csv_path]).files
     assert outcome.status == "ingested"
-    json_path = _write(tmp_path / "j", "r.json", report_document()) if (tmp_path / "j").mkdir() is None else None
+    json_path = (
+        _write(tmp_path / "j", "r.json", report_document())
+        if (tmp_path / "j").mkdir() is None
+        else None
+    )
     _pipeline(memory_store, tmp_path, pseudonymizer).run([json_path])
     graph = str(graph_iri("dosimetry", pseudonymizer.token("dosimetry", "DOS-0001-C1")))
 
     def content(store) -> set:
-        return {(q.subject, q.predicate, q.object) for q in store.quads(graph)
-                if not str(q.subject).startswith(f"<{graph}")}
+        return {
+            (q.subject, q.predicate, q.object)
+            for q in store.quads(graph)
+            if not str(q.subject).startswith(f"<{graph}")
+        }
+
     assert content(disk_store) == content(memory_store)
 
 
@@ -193,67 +235,109 @@ def test_cumulative_kidney_bed_query_and_trend(disk_store, tmp_path, pseudonymiz
     assert float(rows[0]["cumulative_dose_gy"]) == pytest.approx(30.0)
     higher = ox.Literal("50", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#double"))
     assert _query(disk_store, "find-patients-kidney-bed-over.rq", threshold_gy=higher) == []
-    trend = _query(disk_store, "list-dose-per-cycle.rq",
-                   anatomy=ox.NamedNode("http://snomed.info/id/18639004"))
+    trend = _query(
+        disk_store, "list-dose-per-cycle.rq", anatomy=ox.NamedNode("http://snomed.info/id/18639004")
+    )
     assert [(int(r["cycle_number"]), float(r["cumulative_dose_gy"])) for r in trend] == [
-        (1, 15.0), (2, 30.0)]
+        (1, 15.0),
+        (2, 30.0),
+    ]
     lesions = [r for r in _query(disk_store, "list-dose-per-cycle.rq") if r["target"] == "lesion-1"]
     assert [(int(r["cycle_number"]), float(r["cumulative_dose_gy"])) for r in lesions] == [
-        (1, 25.0), (2, 50.0)]
+        (1, 25.0),
+        (2, 50.0),
+    ]
 
 
 def test_lesion_dose_vs_baseline_suv_query(disk_store, tmp_path, pseudonymizer) -> None:
     doc = report_document()
-    doc["vois"][1]["baseline_uptake"] = {"suv_mean": 11.5, "suv_max": 19.0,
-                                         "series_instance_uid": "1.2.826.0.1.3680043.8.498.3001"}
+    doc["vois"][1]["baseline_uptake"] = {
+        "suv_mean": 11.5,
+        "suv_max": 19.0,
+        "series_instance_uid": "1.2.826.0.1.3680043.8.498.3001",
+    }
     _pipeline(disk_store, tmp_path, pseudonymizer).run([_write(tmp_path, "r.json", doc)])
     rows = _query(disk_store, "list-lesion-dose-vs-baseline-suv.rq")
     assert [(float(r["suv_mean"]), float(r["dose_gy"]), int(r["cycle_number"])) for r in rows] == [
-        (11.5, 25.0, 1)]
+        (11.5, 25.0, 1)
+    ]
     assert rows[0]["baseline_series"] == str(
-        mint_iri("series", pseudonymizer.uid("1.2.826.0.1.3680043.8.498.3001")))
+        mint_iri("series", pseudonymizer.uid("1.2.826.0.1.3680043.8.498.3001"))
+    )
 
 
 def test_no_phi_in_the_store(disk_store, tmp_path, pseudonymizer) -> None:
-    _pipeline(disk_store, tmp_path, pseudonymizer).run([_write(tmp_path, "r.json", report_document())])
+    _pipeline(disk_store, tmp_path, pseudonymizer).run(
+        [_write(tmp_path, "r.json", report_document())]
+    )
     out = io.BytesIO()
     disk_store.dump(out, format="nq")
     text = out.getvalue().decode()
-    for value in (PATIENT_VALUE, SERIES_TP1, SERIES_TP2, RTSTRUCT_SERIES, "MA-0001-1",
-                  "DOS-0001-C1", "2024-01-10", "2024-01-11", "2024-01-20"):
+    for value in (
+        PATIENT_VALUE,
+        SERIES_TP1,
+        SERIES_TP2,
+        RTSTRUCT_SERIES,
+        "MA-0001-1",
+        "DOS-0001-C1",
+        "2024-01-10",
+        "2024-01-11",
+        "2024-01-20",
+    ):
         assert value not in text, value
 
 
 def test_dvh_units_link_rt_dose_to_rtstruct_rois(disk_store, tmp_path, pseudonymizer) -> None:
     centres = np.arange(30) - 14.5
     dose = np.full((30, 30, 30), 4.0)
-    struct = write_rtstruct(tmp_path / "rs.dcm", {
-        5: ("lesion", sphere_contours(10.0, centres)),
-        6: ("elsewhere", [c + np.array([500.0, 0, 0]) for c in sphere_contours(5.0, centres)]),
-    })
+    struct = write_rtstruct(
+        tmp_path / "rs.dcm",
+        {
+            5: ("lesion", sphere_contours(10.0, centres)),
+            6: ("elsewhere", [c + np.array([500.0, 0, 0]) for c in sphere_contours(5.0, centres)]),
+        },
+    )
     rtdose = write_rtdose(tmp_path / "rd.dcm", dose, origin=(-14.5, -14.5, -14.5), spacing_mm=1.0)
     ctx = IngestContext(pseudonymizer=pseudonymizer, root=tmp_path, store=disk_store)
-    units = list(dvh_units(
-        [SeriesFiles("RTDOSE", rtdose.SeriesInstanceUID, rtdose.SOPClassUID, [tmp_path / "rd.dcm"])],
-        [SeriesFiles("RTSTRUCT", struct.SeriesInstanceUID, struct.SOPClassUID, [tmp_path / "rs.dcm"])],
-        ctx,
-    ))
+    units = list(
+        dvh_units(
+            [
+                SeriesFiles(
+                    "RTDOSE", rtdose.SeriesInstanceUID, rtdose.SOPClassUID, [tmp_path / "rd.dcm"]
+                )
+            ],
+            [
+                SeriesFiles(
+                    "RTSTRUCT", struct.SeriesInstanceUID, struct.SOPClassUID, [tmp_path / "rs.dcm"]
+                )
+            ],
+            ctx,
+        )
+    )
     [unit] = units
     [graph] = unit.graphs
     dose_sop = pseudonymizer.uid(rtdose.SOPInstanceUID)
     assert graph.graph == str(graph_iri("dvh", dose_sop))
     assert {(i.code, i.location) for i in unit.outcomes[0].issues} == {
-        ("dvh.outside-dose-grid", "ROINumber 6")}
+        ("dvh.outside-dose-grid", "ROINumber 6")
+    }
     disk_store.replace_graphs([GraphWrite(graph.graph, graph.triples)])
     rows = _query(disk_store, "list-dvh-statistics.rq")
     assert [r["dvh"] for r in rows] == [str(mint_iri("dvh", f"{dose_sop}/5"))]
-    assert rows[0]["structure"] == str(mint_iri("roi", f"{pseudonymizer.uid(struct.SOPInstanceUID)}/5"))
-    assert rows[0]["dose_series"] == str(mint_iri("series", pseudonymizer.uid(rtdose.SeriesInstanceUID)))
+    assert rows[0]["structure"] == str(
+        mint_iri("roi", f"{pseudonymizer.uid(struct.SOPInstanceUID)}/5")
+    )
+    assert rows[0]["dose_series"] == str(
+        mint_iri("series", pseudonymizer.uid(rtdose.SeriesInstanceUID))
+    )
     assert float(rows[0]["mean_gy"]) == pytest.approx(4.0)
     assert float(rows[0]["volume_ml"]) == pytest.approx(4 / 3 * np.pi * 1000 / 1000, rel=0.02)
-    curve = next(q.object for q in disk_store.quads(graph.graph) if str(q.predicate) == f"<{TG.dvhCurve}>")
+    curve = next(
+        q.object for q in disk_store.quads(graph.graph) if str(q.predicate) == f"<{TG.dvhCurve}>"
+    )
     assert curve.datatype.value == "http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON"
     assert set(json.loads(curve.value)) == {"dose_gy", "volume_percent"}
     assert len(graph.triples) < 60  # compact: no triple per curve point
     assert copy.deepcopy(rows[0])["patient"] == str(
-        patient_iri(pseudonymizer.patient("urn:theragraph:default-issuer", "PAT-RT-1")))
+        patient_iri(pseudonymizer.patient("urn:theragraph:default-issuer", "PAT-RT-1"))
+    )

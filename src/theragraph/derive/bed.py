@@ -145,7 +145,7 @@ def tissue(key: str) -> TissueParameters:
 
 
 def tissue_for(anatomy_code: str | None, voi_type: str) -> TissueParameters | None:
-    """Return the tissue of a VOI from its SNOMED CT code, or the lesion default; None if unknown."""
+    """Return a VOI's tissue from its SNOMED CT code, or the lesion default; None if unknown."""
     data = load_radiobiology()
     if anatomy_code:
         for key, entry in data["tissues"].items():

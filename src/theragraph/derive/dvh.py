@@ -62,8 +62,10 @@ def _grid_geometry(grid: DoseGridRecord) -> tuple[np.ndarray, np.ndarray, np.nda
     col_dir = np.asarray(grid.column_direction)
     normal = np.cross(row_dir, col_dir)
     if abs(abs(normal[2]) - 1.0) > 1e-3:
-        raise DvhError("dose grid is not axial; only axial RT Dose grids are supported",
-                       code="dvh.unsupported-geometry")
+        raise DvhError(
+            "dose grid is not axial; only axial RT Dose grids are supported",
+            code="dvh.unsupported-geometry",
+        )
     frames, rows, cols = grid.dose.shape
     c = np.arange(cols) * grid.column_spacing_mm
     r = np.arange(rows) * grid.row_spacing_mm
@@ -109,8 +111,10 @@ def roi_mask(grid: DoseGridRecord, structure: StructureRecord) -> np.ndarray:
         if kind == "CLOSED_PLANAR" and len(contour) >= 3:
             planes.setdefault(round(float(contour[:, 2].mean()), 3), []).append(contour[:, :2])
     if not planes:
-        raise DvhError("the ROI has no closed planar contour (a point or open curve, not a volume)",
-                       code="dvh.not-a-volume")
+        raise DvhError(
+            "the ROI has no closed planar contour (a point or open curve, not a volume)",
+            code="dvh.not-a-volume",
+        )
     px, py, z, thickness = _grid_geometry(grid)
     plane_z = np.asarray(sorted(planes))
     spacing = float(np.median(np.diff(plane_z))) if len(plane_z) > 1 else float(thickness.max())
@@ -151,8 +155,11 @@ def segment_mask(grid: DoseGridRecord, structure: StructureRecord) -> np.ndarray
 
 
 def dose_volume(
-    grid: DoseGridRecord, structure_set: StructureSetRecord, structure: StructureRecord,
-    *, settings: DvhSettings | None = None,
+    grid: DoseGridRecord,
+    structure_set: StructureSetRecord,
+    structure: StructureRecord,
+    *,
+    settings: DvhSettings | None = None,
 ) -> DoseVolumeRecord:
     """Compute the statistics and cumulative DVH of one structure on one dose grid.
 
@@ -163,8 +170,11 @@ def dose_volume(
     settings = settings or load_settings()
     mask = roi_mask(grid, structure) if structure.kind == "roi" else segment_mask(grid, structure)
     if not mask.any():
-        raise DvhError("the structure covers no voxel of the dose grid (different frame of "
-                       "reference, or outside the calculated volume)", code="dvh.outside-dose-grid")
+        raise DvhError(
+            "the structure covers no voxel of the dose grid (different frame of "
+            "reference, or outside the calculated volume)",
+            code="dvh.outside-dose-grid",
+        )
     _, _, _, thickness = _grid_geometry(grid)
     voxel_area = grid.row_spacing_mm * grid.column_spacing_mm
     weights_frame = np.broadcast_to(thickness[:, None, None] * voxel_area, grid.dose.shape)
@@ -174,7 +184,9 @@ def dose_volume(
     order = np.argsort(-doses, kind="stable")
     hot_first, cum = doses[order], np.cumsum(weights[order]) / total
     d_values = {p: float(np.interp(p / 100.0, cum, hot_first)) for p in settings.d_percents}
-    v_values = {t: 100.0 * float(weights[doses >= t].sum()) / total for t in settings.v_thresholds_gy}
+    v_values = {
+        t: 100.0 * float(weights[doses >= t].sum()) / total for t in settings.v_thresholds_gy
+    }
     max_dose = float(doses.max())
     curve_dose = np.linspace(0.0, max_dose, settings.curve_points)
     ascending = np.sort(doses)

@@ -102,10 +102,13 @@ def schema_issues(document: Any) -> list[Issue]:
             message = f"fails the schema's '{error.validator}' constraint (value not shown)"
         else:
             message = error.message
-        issues.append(Issue(
-            code="read.schema", location=pointer or "/",
-            message=f"{message}; see mappings/dosimetry/report.schema.json",
-        ))
+        issues.append(
+            Issue(
+                code="read.schema",
+                location=pointer or "/",
+                message=f"{message}; see mappings/dosimetry/report.schema.json",
+            )
+        )
     return issues
 
 
@@ -129,10 +132,16 @@ def read_report_bytes(content: bytes, *, pseudonymizer: Pseudonymizer) -> ReadOu
         document = json.loads(content)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         where = f"line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else "encoding"
-        return ReadOutcome(None, [Issue(
-            code="read.invalid-json", location="/",
-            message=f"not valid UTF-8 JSON ({where}); fix the file and re-ingest",
-        )])
+        return ReadOutcome(
+            None,
+            [
+                Issue(
+                    code="read.invalid-json",
+                    location="/",
+                    message=f"not valid UTF-8 JSON ({where}); fix the file and re-ingest",
+                )
+            ],
+        )
     return read_report(document, pseudonymizer=pseudonymizer)
 
 
@@ -159,22 +168,35 @@ def _reference_issues(document: dict[str, Any]) -> list[Issue]:
     tp_ids: set[str] = set()
     for i, tp in enumerate(document["time_points"]):
         if tp["id"] in tp_ids:
-            issues.append(Issue(code="read.duplicate-id", location=f"/time_points/{i}/id",
-                                message="time point id is used twice; ids must be unique"))
+            issues.append(
+                Issue(
+                    code="read.duplicate-id",
+                    location=f"/time_points/{i}/id",
+                    message="time point id is used twice; ids must be unique",
+                )
+            )
         tp_ids.add(tp["id"])
     voi_ids: set[str] = set()
     for v, voi in enumerate(document["vois"]):
         if voi["id"] in voi_ids:
-            issues.append(Issue(code="read.duplicate-id", location=f"/vois/{v}/id",
-                                message="VOI id is used twice; ids must be unique"))
+            issues.append(
+                Issue(
+                    code="read.duplicate-id",
+                    location=f"/vois/{v}/id",
+                    message="VOI id is used twice; ids must be unique",
+                )
+            )
         voi_ids.add(voi["id"])
         for a, act in enumerate(voi.get("activities", [])):
             if act["time_point"] not in tp_ids:
-                issues.append(Issue(
-                    code="read.unknown-time-point", location=f"/vois/{v}/activities/{a}/time_point",
-                    message=f"activity names time point {act['time_point']!r}, which is not in "
-                    "/time_points; add it or fix the id",
-                ))
+                issues.append(
+                    Issue(
+                        code="read.unknown-time-point",
+                        location=f"/vois/{v}/activities/{a}/time_point",
+                        message=f"activity names time point {act['time_point']!r}, which is not in "
+                        "/time_points; add it or fix the id",
+                    )
+                )
     return issues
 
 
@@ -183,7 +205,8 @@ def _range_issue(name: str, value: float, group: str, pointer: str, unit: str) -
     if low <= value <= high:
         return None
     return Issue(
-        code="read.implausible-value", location=pointer,
+        code="read.implausible-value",
+        location=pointer,
         message=f"{value:g} {unit} is outside the plausible range [{low:g}, {high:g}] {unit} for "
         f"a {group} (src/theragraph/data/dosimetry_plausibility.yaml); check the unit "
         "(e.g. mGy labelled Gy, MBq labelled GBq)",
@@ -197,17 +220,32 @@ def _plausibility_issues(document: dict[str, Any]) -> list[Issue]:
     if "administered_activity" in cycle:
         q = cycle["administered_activity"]
         administered_mbq = normalise("activity", q["value"], q["unit"])
-        checks.append(_range_issue("administered_activity_mbq", administered_mbq, "cycle",
-                                   "/therapy_cycle/administered_activity/value", "MBq"))
+        checks.append(
+            _range_issue(
+                "administered_activity_mbq",
+                administered_mbq,
+                "cycle",
+                "/therapy_cycle/administered_activity/value",
+                "MBq",
+            )
+        )
     tolerance = float(load_plausibility()["tolerance_dose_per_activity_consistency"])
     fields = (
         ("mass", "mass", "mass_g", "g"),
         ("volume", "volume", "volume_ml", "mL"),
-        ("time_integrated_activity", "time_integrated_activity", "time_integrated_activity_mbq_h",
-         "MBq.h"),
+        (
+            "time_integrated_activity",
+            "time_integrated_activity",
+            "time_integrated_activity_mbq_h",
+            "MBq.h",
+        ),
         ("absorbed_dose", "absorbed_dose", "absorbed_dose_gy", "Gy"),
-        ("absorbed_dose_per_activity", "absorbed_dose_per_activity",
-         "absorbed_dose_per_activity_gy_per_gbq", "Gy/GBq"),
+        (
+            "absorbed_dose_per_activity",
+            "absorbed_dose_per_activity",
+            "absorbed_dose_per_activity_gy_per_gbq",
+            "Gy/GBq",
+        ),
     )
     for v, voi in enumerate(document["vois"]):
         group = voi["type"]
@@ -215,22 +253,27 @@ def _plausibility_issues(document: dict[str, Any]) -> list[Issue]:
         for key, kind, range_name, unit in fields:
             if key in voi:
                 values[key] = normalise(kind, voi[key]["value"], voi[key]["unit"])
-                checks.append(_range_issue(range_name, values[key], group,
-                                           f"/vois/{v}/{key}/value", unit))
+                checks.append(
+                    _range_issue(range_name, values[key], group, f"/vois/{v}/{key}/value", unit)
+                )
         for a, act in enumerate(voi.get("activities", [])):
             mbq = normalise("activity", act["value"], act["unit"])
-            checks.append(_range_issue("activity_mbq", mbq, group,
-                                       f"/vois/{v}/activities/{a}/value", "MBq"))
+            checks.append(
+                _range_issue("activity_mbq", mbq, group, f"/vois/{v}/activities/{a}/value", "MBq")
+            )
         dose, dpa = values.get("absorbed_dose"), values.get("absorbed_dose_per_activity")
         if dose is not None and dpa and administered_mbq:
             implied = dose / (administered_mbq / 1000.0)
             if abs(implied - dpa) / dpa > tolerance:
-                checks.append(Issue(
-                    code="read.inconsistent-value", location=f"/vois/{v}/absorbed_dose/value",
-                    message=f"absorbed dose / administered activity = {implied:.4g} Gy/GBq but "
-                    f"absorbed_dose_per_activity says {dpa:.4g} Gy/GBq (tolerance "
-                    f"{tolerance:.0%}); one of the units is probably wrong",
-                ))
+                checks.append(
+                    Issue(
+                        code="read.inconsistent-value",
+                        location=f"/vois/{v}/absorbed_dose/value",
+                        message=f"absorbed dose / administered activity = {implied:.4g} Gy/GBq but "
+                        f"absorbed_dose_per_activity says {dpa:.4g} Gy/GBq (tolerance "
+                        f"{tolerance:.0%}); one of the units is probably wrong",
+                    )
+                )
     return [c for c in checks if c is not None]
 
 
@@ -258,7 +301,9 @@ def _to_record(document: dict[str, Any], pseudonymizer: Pseudonymizer) -> Dosime
         radiopharmaceutical=_code(cycle.get("radiopharmaceutical")),
         radionuclide=_code(cycle.get("radionuclide")),
         administered_activity_mbq=(
-            normalise("activity", administered["value"], administered["unit"]) if administered else None
+            normalise("activity", administered["value"], administered["unit"])
+            if administered
+            else None
         ),
         administration_time=shifted(cycle.get("administration_time")),
         administration_key=(
@@ -273,11 +318,16 @@ def _to_record(document: dict[str, Any], pseudonymizer: Pseudonymizer) -> Dosime
         if hours is None and acquired is not None and admin_at is not None:
             hours = (acquired - admin_at).total_seconds() / 3600.0
         series = tp.get("series_instance_uid")
-        time_points.append(TimePointRecord(
-            id=tp["id"], pointer=f"/time_points/{i}",
-            series_uid=pseudonymizer.uid(series) if series else None,
-            acquisition_time=acquired, hours_post_administration=hours, modality=tp.get("modality"),
-        ))
+        time_points.append(
+            TimePointRecord(
+                id=tp["id"],
+                pointer=f"/time_points/{i}",
+                series_uid=pseudonymizer.uid(series) if series else None,
+                acquisition_time=acquired,
+                hours_post_administration=hours,
+                modality=tp.get("modality"),
+            )
+        )
     vois = [_voi_record(v, i, pseudonymizer) for i, v in enumerate(document["vois"])]
     method = document["method"]
     software = method.get("software") or {}
@@ -338,9 +388,14 @@ def _voi_record(voi: dict[str, Any], index: int, pseudonymizer: Pseudonymizer) -
     dose, dose_u = _quantity(voi, "absorbed_dose", "absorbed_dose")
     dpa, _ = _quantity(voi, "absorbed_dose_per_activity", "absorbed_dose_per_activity")
     return VoiRecord(
-        id=voi["id"], type=voi["type"], pointer=f"/vois/{index}", label=voi.get("label"),
-        anatomy=_code(voi.get("anatomy")), segmentation=segmentation,
-        mass_g=mass_g, volume_ml=volume_ml,
+        id=voi["id"],
+        type=voi["type"],
+        pointer=f"/vois/{index}",
+        label=voi.get("label"),
+        anatomy=_code(voi.get("anatomy")),
+        segmentation=segmentation,
+        mass_g=mass_g,
+        volume_ml=volume_ml,
         activities=tuple(
             ActivityRecord(
                 time_point_id=a["time_point"],
@@ -350,9 +405,13 @@ def _voi_record(voi: dict[str, Any], index: int, pseudonymizer: Pseudonymizer) -
             for a in voi.get("activities", [])
         ),
         fit=FitRecord(
-            model=fit["model"], parameters={k: float(v) for k, v in fit.get("parameters", {}).items()},
-            r_squared=fit.get("r_squared"), aic=fit.get("aic"),
-        ) if fit else None,
+            model=fit["model"],
+            parameters={k: float(v) for k, v in fit.get("parameters", {}).items()},
+            r_squared=fit.get("r_squared"),
+            aic=fit.get("aic"),
+        )
+        if fit
+        else None,
         time_integrated_activity_mbq_h=tia,
         time_integrated_activity_uncertainty_percent=tia_u,
         absorbed_dose_gy=dose,
@@ -364,7 +423,10 @@ def _voi_record(voi: dict[str, Any], index: int, pseudonymizer: Pseudonymizer) -
             suv_type=uptake.get("suv_type", "bw"),
             series_uid=(
                 pseudonymizer.uid(uptake["series_instance_uid"])
-                if uptake.get("series_instance_uid") else None
+                if uptake.get("series_instance_uid")
+                else None
             ),
-        ) if uptake else None,
+        )
+        if uptake
+        else None,
     )

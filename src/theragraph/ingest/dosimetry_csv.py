@@ -18,8 +18,13 @@ HEADER = ("report_id", "section", "item", "field", "value", "unit")
 _INTEGERS = {"cycle_number", "roi_number", "segment_number"}
 _NUMBERS = {"hours_post_administration", "r_squared", "aic", "uncertainty_percent", "value"}
 _QUANTITIES = {
-    "administered_activity", "mass", "volume", "time_integrated_activity", "absorbed_dose",
-    "absorbed_dose_per_activity", "calibration_factor",
+    "administered_activity",
+    "mass",
+    "volume",
+    "time_integrated_activity",
+    "absorbed_dose",
+    "absorbed_dose_per_activity",
+    "calibration_factor",
 }
 _LIST_SECTIONS = {"time_point": "time_points", "voi": "vois"}
 _OBJECT_SECTIONS = {"patient", "therapy_cycle", "method"}
@@ -74,22 +79,38 @@ def read_csv_documents(content: bytes) -> tuple[list[dict[str, Any]], list[Issue
         if not row or all(not c.strip() for c in row):
             continue
         if len(row) != len(HEADER):
-            issues.append(Issue(code="read.csv-row", location=f"line {line}",
-                                message=f"expected {len(HEADER)} columns, found {len(row)}"))
+            issues.append(
+                Issue(
+                    code="read.csv-row",
+                    location=f"line {line}",
+                    message=f"expected {len(HEADER)} columns, found {len(row)}",
+                )
+            )
             continue
         report_id, section, item, field, value, unit = (c.strip() for c in row)
-        doc = documents.setdefault(report_id, {
-            "format": "theragraph-dosimetry-report", "format_version": "1.0",
-            "report_id": report_id, "time_points": [], "vois": [],
-        })
+        doc = documents.setdefault(
+            report_id,
+            {
+                "format": "theragraph-dosimetry-report",
+                "format_version": "1.0",
+                "report_id": report_id,
+                "time_points": [],
+                "vois": [],
+            },
+        )
         if section == "report":
             _set(doc, field, value, unit)
         elif section in _OBJECT_SECTIONS:
             _set(doc.setdefault(section, {}), field, value, unit)
         elif section in _LIST_SECTIONS:
             if not item:
-                issues.append(Issue(code="read.csv-row", location=f"line {line}",
-                                    message=f"section {section!r} needs an item id"))
+                issues.append(
+                    Issue(
+                        code="read.csv-row",
+                        location=f"line {line}",
+                        message=f"section {section!r} needs an item id",
+                    )
+                )
                 continue
             key = (report_id, section, item)
             if key not in items:
@@ -101,8 +122,13 @@ def read_csv_documents(content: bytes) -> tuple[list[dict[str, Any]], list[Issue
             else:
                 _set(entry, field, value, unit)
         else:
-            issues.append(Issue(code="read.csv-row", location=f"line {line}",
-                                message=f"unknown section {section!r}; see docs/dosimetry-format.md"))
+            issues.append(
+                Issue(
+                    code="read.csv-row",
+                    location=f"line {line}",
+                    message=f"unknown section {section!r}; see docs/dosimetry-format.md",
+                )
+            )
     return list(documents.values()), issues
 
 

@@ -47,7 +47,11 @@ def _patient(ds: Dataset, pseudonymizer: Pseudonymizer, issuer_system: str | Non
     patient_id = str(ds.get("PatientID", "") or "").strip()
     if not patient_id:
         return None
-    system = issuer_system or str(ds.get("IssuerOfPatientID", "") or "") or "urn:theragraph:default-issuer"
+    system = (
+        issuer_system
+        or str(ds.get("IssuerOfPatientID", "") or "")
+        or "urn:theragraph:default-issuer"
+    )
     return pseudonymizer.patient(system, patient_id)
 
 
@@ -57,7 +61,10 @@ def _triplet(values: Any) -> tuple[float, float, float]:
 
 
 def read_dose_grid(
-    ds: Dataset, pseudonymizer: Pseudonymizer, *, issuer_system: str | None = None,
+    ds: Dataset,
+    pseudonymizer: Pseudonymizer,
+    *,
+    issuer_system: str | None = None,
     path: Path | None = None,
 ) -> DoseGridRecord:
     """Return the dose grid of an RT Dose dataset, scaled to DoseUnits (Gy or relative).
@@ -72,21 +79,28 @@ def read_dose_grid(
         orientation = [float(v) for v in ds.ImageOrientationPatient]
         row_spacing, column_spacing = (float(v) for v in ds.PixelSpacing)
     except (AttributeError, KeyError, ValueError, TypeError) as exc:
-        raise InputError(f"RT Dose lacks a grid attribute or pixel data: {exc}", path=path,
-                         code="read.missing-attribute") from exc
+        raise InputError(
+            f"RT Dose lacks a grid attribute or pixel data: {exc}",
+            path=path,
+            code="read.missing-attribute",
+        ) from exc
     dose = np.asarray(pixels, dtype=np.float64) * scaling
     if dose.ndim == 2:
         dose = dose[np.newaxis]
     offsets = [float(v) for v in (ds.get("GridFrameOffsetVector") or [0.0])]
     if len(offsets) != dose.shape[0]:
-        raise InputError("GridFrameOffsetVector does not match NumberOfFrames", path=path,
-                         code="read.missing-attribute")
+        raise InputError(
+            "GridFrameOffsetVector does not match NumberOfFrames",
+            path=path,
+            code="read.missing-attribute",
+        )
     # PS3.3 C.8.8.3.2: offsets are relative to ImagePositionPatient when the first is 0; when the
     # first equals ImagePositionPatient's z (legacy "absolute" form) make them relative.
     if offsets[0] != 0.0 and abs(offsets[0] - origin[2]) < 1e-3:
         offsets = [o - origin[2] for o in offsets]
     referenced = tuple(
-        uid for item in ds.get("ReferencedStructureSetSequence", [])
+        uid
+        for item in ds.get("ReferencedStructureSetSequence", [])
         if (uid := _pseudo(pseudonymizer, item.get("ReferencedSOPInstanceUID")))
     )
     return DoseGridRecord(
@@ -122,15 +136,19 @@ def read_structure_set(
         return _read_seg(ds, pseudonymizer, issuer_system)
     if sop_class != RTSTRUCT_SOP_CLASS and modality != "RTSTRUCT":
         raise InputError("not an RTSTRUCT or SEG instance", code="read.unknown-format")
-    names = {int(r.ROINumber): str(r.get("ROIName", "") or "") or None
-             for r in ds.get("StructureSetROISequence", [])}
+    names = {
+        int(r.ROINumber): str(r.get("ROIName", "") or "") or None
+        for r in ds.get("StructureSetROISequence", [])
+    }
     frames = {
         pseudonymizer.uid(str(item.FrameOfReferenceUID))
-        for item in ds.get("ReferencedFrameOfReferenceSequence", []) if item.get("FrameOfReferenceUID")
+        for item in ds.get("ReferencedFrameOfReferenceSequence", [])
+        if item.get("FrameOfReferenceUID")
     }
     frames |= {
         pseudonymizer.uid(str(r.ReferencedFrameOfReferenceUID))
-        for r in ds.get("StructureSetROISequence", []) if r.get("ReferencedFrameOfReferenceUID")
+        for r in ds.get("StructureSetROISequence", [])
+        if r.get("ReferencedFrameOfReferenceUID")
     }
     structures = []
     for roi in ds.get("ROIContourSequence", []):
@@ -140,10 +158,15 @@ def read_structure_set(
             data = np.asarray([float(v) for v in contour.ContourData], dtype=np.float64)
             contours.append(data.reshape(-1, 3))
             types.append(str(contour.get("ContourGeometricType", "")))
-        structures.append(StructureRecord(
-            kind="roi", number=number, name=names.get(number),
-            contours=tuple(contours), geometric_types=tuple(types),
-        ))
+        structures.append(
+            StructureRecord(
+                kind="roi",
+                number=number,
+                name=names.get(number),
+                contours=tuple(contours),
+                geometric_types=tuple(types),
+            )
+        )
     return StructureSetRecord(
         kind="roi",
         sop_uid=pseudonymizer.uid(str(ds.SOPInstanceUID)),
@@ -155,7 +178,9 @@ def read_structure_set(
     )
 
 
-def _read_seg(ds: Dataset, pseudonymizer: Pseudonymizer, issuer_system: str | None) -> StructureSetRecord:
+def _read_seg(
+    ds: Dataset, pseudonymizer: Pseudonymizer, issuer_system: str | None
+) -> StructureSetRecord:
     pixels = np.asarray(ds.pixel_array)
     if pixels.ndim == 2:
         pixels = pixels[np.newaxis]
@@ -163,29 +188,40 @@ def _read_seg(ds: Dataset, pseudonymizer: Pseudonymizer, issuer_system: str | No
     measures = shared.get("PixelMeasuresSequence", [Dataset()])[0]
     spacing = tuple(float(v) for v in measures.get("PixelSpacing", [1.0, 1.0]))
     orient = shared.get("PlaneOrientationSequence", [Dataset()])[0].get(
-        "ImageOrientationPatient", [1, 0, 0, 0, 1, 0])
+        "ImageOrientationPatient", [1, 0, 0, 0, 1, 0]
+    )
     per_segment: dict[int, list[tuple[int, tuple[float, float, float]]]] = {}
     for index, frame in enumerate(ds.get("PerFrameFunctionalGroupsSequence", [])):
         number = int(frame.SegmentIdentificationSequence[0].ReferencedSegmentNumber)
         position = _triplet(frame.PlanePositionSequence[0].ImagePositionPatient)
         per_segment.setdefault(number, []).append((index, position))
-    labels = {int(s.SegmentNumber): str(s.get("SegmentLabel", "") or "") or None
-              for s in ds.get("SegmentSequence", [])}
+    labels = {
+        int(s.SegmentNumber): str(s.get("SegmentLabel", "") or "") or None
+        for s in ds.get("SegmentSequence", [])
+    }
     structures = []
     for number, frames in sorted(per_segment.items()):
         mask = pixels[[i for i, _ in frames]] > 0
-        structures.append(StructureRecord(
-            kind="segment", number=number, name=labels.get(number), mask=mask,
-            mask_origins_mm=tuple(p for _, p in frames),
-            mask_row_direction=_triplet(orient[:3]), mask_column_direction=_triplet(orient[3:]),
-            mask_spacing_mm=(spacing[0], spacing[1]),
-        ))
+        structures.append(
+            StructureRecord(
+                kind="segment",
+                number=number,
+                name=labels.get(number),
+                mask=mask,
+                mask_origins_mm=tuple(p for _, p in frames),
+                mask_row_direction=_triplet(orient[:3]),
+                mask_column_direction=_triplet(orient[3:]),
+                mask_spacing_mm=(spacing[0], spacing[1]),
+            )
+        )
     return StructureSetRecord(
         kind="segment",
         sop_uid=pseudonymizer.uid(str(ds.SOPInstanceUID)),
         series_uid=pseudonymizer.uid(str(ds.SeriesInstanceUID)),
         frame_of_reference_uids=(
-            (pseudonymizer.uid(str(ds.FrameOfReferenceUID)),) if ds.get("FrameOfReferenceUID") else ()
+            (pseudonymizer.uid(str(ds.FrameOfReferenceUID)),)
+            if ds.get("FrameOfReferenceUID")
+            else ()
         ),
         study_uid=_pseudo(pseudonymizer, ds.get("StudyInstanceUID")),
         patient=_patient(ds, pseudonymizer, issuer_system),

@@ -117,8 +117,11 @@ def map_report(
     mapping = load_mapping(MAPPING)
     patient = patient_iri(record.patient)
     graph = MappedGraph(
-        graph=report_graph_iri(record.report_key), kind="dosimetry", patient=str(patient),
-        source_checksum=source_checksum, mapping_version=mapping_version(MAPPING),
+        graph=report_graph_iri(record.report_key),
+        kind="dosimetry",
+        patient=str(patient),
+        source_checksum=source_checksum,
+        mapping_version=mapping_version(MAPPING),
     )
     b = _Builder(mapping, graph)
     key = record.report_key
@@ -131,8 +134,9 @@ def map_report(
 
     report = ox.NamedNode(report_iri(key))
     b.types(report, "report")
-    b.fields(report, "report", {"format_version": record.format_version,
-                                "created_at": record.created_at})
+    b.fields(
+        report, "report", {"format_version": record.format_version, "created_at": record.created_at}
+    )
     b.link(report, "has_patient", p)
 
     cycle = ox.NamedNode(cycle_iri(record.patient, record.cycle.cycle_number))
@@ -165,16 +169,25 @@ def map_report(
     # method, software, calibration
     software = None
     if record.method.software_name:
-        software = ox.NamedNode(str(mint_iri(
-            "software", quote(f"{record.method.software_name}/{record.method.software_version or ''}",
-                              safe="/"))))
+        software = ox.NamedNode(
+            str(
+                mint_iri(
+                    "software",
+                    quote(
+                        f"{record.method.software_name}/{record.method.software_version or ''}",
+                        safe="/",
+                    ),
+                )
+            )
+        )
         b.types(software, "software")
         b.fields(software, "software", _attrs(record.method))
     calibration_factor = None
     if record.method.calibration_factor_value is not None:
         cal = activity("calibration", "calibration")
-        calibration_factor = output(cal, "calibration_factor", _attrs(record.method),
-                                    "calibration-factor")
+        calibration_factor = output(
+            cal, "calibration_factor", _attrs(record.method), "calibration-factor"
+        )
 
     time_points: dict[str, ox.NamedNode] = {}
     series_by_tp: dict[str, ox.NamedNode] = {}
@@ -192,16 +205,39 @@ def map_report(
 
     structures = structure_iris or {}
     for voi in record.vois:
-        _map_voi(b, record, voi, node, activity, output, time_points, series_by_tp,
-                 calibration_factor, software, structures.get(voi.id), p, report)
+        _map_voi(
+            b,
+            record,
+            voi,
+            node,
+            activity,
+            output,
+            time_points,
+            series_by_tp,
+            calibration_factor,
+            software,
+            structures.get(voi.id),
+            p,
+            report,
+        )
     return graph
 
 
-def _map_voi(b: _Builder, record: DosimetryReportRecord, voi: VoiRecord, node: Any, activity: Any,
-             output: Any, time_points: dict[str, ox.NamedNode],
-             series_by_tp: dict[str, ox.NamedNode], calibration_factor: ox.NamedNode | None,
-             software: ox.NamedNode | None, structure: str | None, patient: ox.NamedNode,
-             report: ox.NamedNode) -> None:
+def _map_voi(
+    b: _Builder,
+    record: DosimetryReportRecord,
+    voi: VoiRecord,
+    node: Any,
+    activity: Any,
+    output: Any,
+    time_points: dict[str, ox.NamedNode],
+    series_by_tp: dict[str, ox.NamedNode],
+    calibration_factor: ox.NamedNode | None,
+    software: ox.NamedNode | None,
+    structure: str | None,
+    patient: ox.NamedNode,
+    report: ox.NamedNode,
+) -> None:
     vid = _local(voi.id)
     v = node("voi", vid)
     b.types(v, "voi", voi.type)
@@ -230,12 +266,21 @@ def _map_voi(b: _Builder, record: DosimetryReportRecord, voi: VoiRecord, node: A
 
     measurements = []
     for act in voi.activities:
-        q = activity("activity_quantification", "voi", vid, "quantification", _local(act.time_point_id))
+        q = activity(
+            "activity_quantification", "voi", vid, "quantification", _local(act.time_point_id)
+        )
         for used in (v, series_by_tp.get(act.time_point_id), calibration_factor):
             if used is not None:
                 b.link(q, "used", used)
-        m = output(q, "activity_measurement", _attrs(act), "voi", vid, "activity",
-                   _local(act.time_point_id))
+        m = output(
+            q,
+            "activity_measurement",
+            _attrs(act),
+            "voi",
+            vid,
+            "activity",
+            _local(act.time_point_id),
+        )
         b.link(m, "of_voi", v)
         b.link(m, "at_time_point", time_points[act.time_point_id])
         measurements.append(m)
@@ -278,7 +323,9 @@ def _map_voi(b: _Builder, record: DosimetryReportRecord, voi: VoiRecord, node: A
             dose = output(da, "absorbed_dose", _attrs(voi), "voi", vid, "absorbed-dose")
             b.link(dose, "of_voi", v)
         if voi.absorbed_dose_per_activity_gy_per_gbq is not None:
-            dpa = output(da, "absorbed_dose_per_activity", _attrs(voi), "voi", vid, "dose-per-activity")
+            dpa = output(
+                da, "absorbed_dose_per_activity", _attrs(voi), "voi", vid, "dose-per-activity"
+            )
             b.link(dpa, "of_voi", v)
 
     bed = bed_for_voi(voi, record.cycle)

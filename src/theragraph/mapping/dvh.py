@@ -32,7 +32,10 @@ def dvh_iri(record: DoseVolumeRecord) -> str:
 
 
 def map_dvhs(
-    rtdose_sop_uid: str, records: list[DoseVolumeRecord], *, patient: str | None,
+    rtdose_sop_uid: str,
+    records: list[DoseVolumeRecord],
+    *,
+    patient: str | None,
     source_checksum: str | None = None,
 ) -> MappedGraph:
     """Return the graph holding every DVH of one RT Dose instance.
@@ -53,8 +56,13 @@ def map_dvhs(
     def link(name: str) -> ox.NamedNode:
         return iri(m["links"][name])
 
-    graph = MappedGraph(graph=dvh_graph_iri(rtdose_sop_uid), kind="dvh", patient=patient,
-                        source_checksum=source_checksum, mapping_version=mapping_version(MAPPING))
+    graph = MappedGraph(
+        graph=dvh_graph_iri(rtdose_sop_uid),
+        kind="dvh",
+        patient=patient,
+        source_checksum=source_checksum,
+        mapping_version=mapping_version(MAPPING),
+    )
     json_type = iri(m["json_datatype"])
     if patient:
         graph.add(ox.NamedNode(patient), RDF_TYPE, ox.NamedNode(str(TG.Patient)))
@@ -62,18 +70,25 @@ def map_dvhs(
         node = ox.NamedNode(dvh_iri(record))
         for cls in m["classes"]["dvh"]:
             graph.add(node, RDF_TYPE, iri(cls))
-        structure = ox.NamedNode(str(mint_iri(
-            record.structure_kind, f"{record.structure_sop_uid}/{record.number}")))
+        structure = ox.NamedNode(
+            str(mint_iri(record.structure_kind, f"{record.structure_sop_uid}/{record.number}"))
+        )
         series = ox.NamedNode(str(mint_iri("series", record.rtdose_series_uid)))
         graph.add(node, link("structure"), structure)
         graph.add(node, link("dose_grid"), series)
-        graph.add(node, link("dose_instance"), ox.NamedNode(str(mint_iri("instance", rtdose_sop_uid))))
+        graph.add(
+            node, link("dose_instance"), ox.NamedNode(str(mint_iri("instance", rtdose_sop_uid)))
+        )
         if patient:
             graph.add(node, link("has_patient"), ox.NamedNode(patient))
         values = {
-            "voxel_count": record.voxel_count, "volume_ml": record.volume_ml,
-            "mean_gy": record.mean_gy, "min_gy": record.min_gy, "max_gy": record.max_gy,
-            "dose_units": record.dose_units, "name": record.name,
+            "voxel_count": record.voxel_count,
+            "volume_ml": record.volume_ml,
+            "mean_gy": record.mean_gy,
+            "min_gy": record.min_gy,
+            "max_gy": record.max_gy,
+            "dose_units": record.dose_units,
+            "name": record.name,
         }
         for attr, spec in m["fields"].items():
             if values.get(attr) is not None:
@@ -83,9 +98,13 @@ def map_dvhs(
                 graph.add(node, iri(prop), to_literal(record.d_percent_gy[int(percent)], "double"))
         v_json = json.dumps({f"{t:g}": round(v, 4) for t, v in record.v_gy_percent.items()})
         graph.add(node, iri(m["v_property"]), to_literal(v_json, "string"))
-        curve = json.dumps({"dose_gy": list(record.dvh_dose_gy),
-                            "volume_percent": list(record.dvh_volume_percent)},
-                           separators=(",", ":"))
+        curve = json.dumps(
+            {
+                "dose_gy": list(record.dvh_dose_gy),
+                "volume_percent": list(record.dvh_volume_percent),
+            },
+            separators=(",", ":"),
+        )
         graph.add(node, iri(m["curve_property"]), ox.Literal(curve, datatype=json_type))
         activity = ox.NamedNode(f"{dvh_iri(record)}/calculation")
         for cls in m["classes"]["calculation"]:

@@ -13,8 +13,8 @@ re-ingest (or the cross-source SHACL shape) shows whether the reference has been
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -54,7 +54,9 @@ class DosimetryHandler:
             try:
                 content = path.read_bytes()
             except OSError as exc:
-                yield _failed(rel, [Issue(code="read.unreadable", message=f"cannot read: {exc.strerror}")])
+                yield _failed(
+                    rel, [Issue(code="read.unreadable", message=f"cannot read: {exc.strerror}")]
+                )
                 progress(1)
                 continue
             checksum = ctx.pseudonymizer.token("checksum", hashlib.sha256(content).hexdigest())
@@ -65,40 +67,57 @@ class DosimetryHandler:
                 for n, document in enumerate(documents, start=1):
                     outcome = read_report(document, pseudonymizer=ctx.pseudonymizer)
                     name = f"{rel}#report{n}" if len(documents) > 1 else rel
-                    yield self._unit(name, outcome, ctx, f"{checksum}/{n}", row_issues if n == 1 else [])
+                    yield self._unit(
+                        name, outcome, ctx, f"{checksum}/{n}", row_issues if n == 1 else []
+                    )
             else:
                 outcome = read_report_bytes(content, pseudonymizer=ctx.pseudonymizer)
                 yield self._unit(rel, outcome, ctx, checksum, [])
             progress(1)
 
-    def _unit(self, rel: str, outcome: ReadOutcome, ctx: IngestContext, checksum: str,
-              extra: list[Issue]) -> IngestUnit:
+    def _unit(
+        self, rel: str, outcome: ReadOutcome, ctx: IngestContext, checksum: str, extra: list[Issue]
+    ) -> IngestUnit:
         record = outcome.record
         if record is None:
             ctx.count("dosimetry.rejected")
             return _failed(rel, extra + outcome.issues)
         resolved = resolve_references(record, ctx.store)
         link_issues = resolved.issues
-        graph: MappedGraph = map_report(record, source_checksum=checksum,
-                                        structure_iris=resolved.structures,
-                                        administration_iri=resolved.administration)
+        graph: MappedGraph = map_report(
+            record,
+            source_checksum=checksum,
+            structure_iris=resolved.structures,
+            administration_iri=resolved.administration,
+        )
         graph.issues.extend(extra + outcome.issues + link_issues)
         ctx.count("dosimetry.reports")
         ctx.count("dosimetry.dangling-references", len(link_issues))
         return IngestUnit(
             graphs=[graph],
-            outcomes=[FileOutcome(path=rel, status="ingested", kind="dosimetry",
-                                  graphs=[graph.graph], issues=list(graph.issues))],
+            outcomes=[
+                FileOutcome(
+                    path=rel,
+                    status="ingested",
+                    kind="dosimetry",
+                    graphs=[graph.graph],
+                    issues=list(graph.issues),
+                )
+            ],
         )
 
 
 def _failed(rel: str, issues: list[Issue]) -> IngestUnit:
-    return IngestUnit(graphs=[], outcomes=[FileOutcome(path=rel, status="failed", kind="dosimetry",
-                                                        issues=issues)])
+    return IngestUnit(
+        graphs=[],
+        outcomes=[FileOutcome(path=rel, status="failed", kind="dosimetry", issues=issues)],
+    )
 
 
 def _subject_exists(store: Store, iri: str) -> bool:
-    return bool(store.query("ASK { GRAPH ?g { ?s ?p ?o } }", substitutions={"s": ox.NamedNode(iri)}))
+    return bool(
+        store.query("ASK { GRAPH ?g { ?s ?p ?o } }", substitutions={"s": ox.NamedNode(iri)})
+    )
 
 
 def _find_structure(store: Store, kind: str, series_uid: str, number: int) -> str | None:
@@ -138,12 +157,15 @@ def resolve_references(record: DosimetryReportRecord, store: Store | None) -> Re
     issues: list[Issue] = []
     for tp in record.time_points:
         if tp.series_uid and not _subject_exists(store, series_iri(tp.series_uid)):
-            issues.append(Issue(
-                code="link.dangling-reference", severity="warning",
-                location=f"{tp.pointer}/series_instance_uid",
-                message="the time point's DICOM series is not in the store or this batch; "
-                "ingest the series (the report lands and links once it arrives)",
-            ))
+            issues.append(
+                Issue(
+                    code="link.dangling-reference",
+                    severity="warning",
+                    location=f"{tp.pointer}/series_instance_uid",
+                    message="the time point's DICOM series is not in the store or this batch; "
+                    "ingest the series (the report lands and links once it arrives)",
+                )
+            )
     structures: dict[str, str] = {}
     for voi in record.vois:
         seg = voi.segmentation
@@ -157,23 +179,29 @@ def resolve_references(record: DosimetryReportRecord, store: Store | None) -> Re
             found = _find_structure(store, seg.kind, seg.series_uid, seg.number)
         if found is None:
             what = "ROI" if seg.kind == "roi" else "segment"
-            issues.append(Issue(
-                code="link.dangling-reference", severity="warning",
-                location=f"{voi.pointer}/segmentation",
-                message=f"the VOI's {what} number {seg.number} is not in the referenced "
-                f"{'RTSTRUCT' if seg.kind == 'roi' else 'SEG'} series in the store or this batch; "
-                "ingest that series or fix the number",
-            ))
+            issues.append(
+                Issue(
+                    code="link.dangling-reference",
+                    severity="warning",
+                    location=f"{voi.pointer}/segmentation",
+                    message=f"the VOI's {what} number {seg.number} is not in the referenced "
+                    f"{'RTSTRUCT' if seg.kind == 'roi' else 'SEG'} series in the store or batch; "
+                    "ingest that series or fix the number",
+                )
+            )
         else:
             structures[voi.id] = found
     administration = _find_administration(store, record)
     if administration is None and record.cycle.administration_key is not None:
-        issues.append(Issue(
-            code="link.dangling-reference", severity="warning",
-            location="/therapy_cycle/medication_administration",
-            message="no MedicationAdministration with this identifier (or with this patient and "
-            "cycle number) is in the store or this batch; ingest the FHIR record and re-ingest",
-        ))
+        issues.append(
+            Issue(
+                code="link.dangling-reference",
+                severity="warning",
+                location="/therapy_cycle/medication_administration",
+                message="no MedicationAdministration with this identifier (or this patient and "
+                "cycle number) is in the store or this batch; ingest the FHIR record and re-ingest",
+            )
+        )
     return ResolvedReferences(structures, administration, issues)
 
 
@@ -190,7 +218,8 @@ def _find_administration(store: Store, record: DosimetryReportRecord) -> str | N
             if str(row["g"].value) != mine:
                 return str(row["ma"].value)
     rows = store.query(
-        "SELECT ?ma ?g ?patient ?n ?cls ?hp ?cn WHERE { GRAPH ?g { ?ma a ?cls ; ?hp ?patient ; ?cn ?n } }",
+        "SELECT ?ma ?g ?patient ?n ?cls ?hp ?cn "
+        "WHERE { GRAPH ?g { ?ma a ?cls ; ?hp ?patient ; ?cn ?n } }",
         substitutions={
             "cls": ox.NamedNode(str(TG.MedicationAdministration)),
             "hp": ox.NamedNode(str(TG.hasPatient)),

@@ -50,15 +50,24 @@ def _read_structure_sets(
                 sets.append((read_structure_set(ds, ctx.pseudonymizer, issuer_system=issuer), path))
             except (InputError, AttributeError, KeyError, ValueError, TypeError) as exc:
                 code = exc.code if isinstance(exc, InputError) else "read.missing-attribute"
-                failures.append(FileOutcome(
-                    path=f"{ctx.relative(path)}#dvh", status="failed", kind="dvh",
-                    issues=[Issue(code=code, message=f"cannot read the structure set for DVHs: {exc}")],
-                ))
+                failures.append(
+                    FileOutcome(
+                        path=f"{ctx.relative(path)}#dvh",
+                        status="failed",
+                        kind="dvh",
+                        issues=[
+                            Issue(
+                                code=code, message=f"cannot read the structure set for DVHs: {exc}"
+                            )
+                        ],
+                    )
+                )
     return sets, failures
 
 
-def _paired(grid: DoseGridRecord, sets: list[tuple[StructureSetRecord, Path]]
-            ) -> list[tuple[StructureSetRecord, Path]]:
+def _paired(
+    grid: DoseGridRecord, sets: list[tuple[StructureSetRecord, Path]]
+) -> list[tuple[StructureSetRecord, Path]]:
     if grid.referenced_structure_set_uids:
         named = [s for s in sets if s[0].sop_uid in grid.referenced_structure_set_uids]
         if named:
@@ -89,42 +98,74 @@ def dvh_units(
                 issuer = ctx.issuer_system(str(ds.get("IssuerOfPatientID", "") or "") or None)
                 grid = read_dose_grid(ds, ctx.pseudonymizer, issuer_system=issuer, path=path)
             except InputError as exc:
-                yield IngestUnit(graphs=[], outcomes=[FileOutcome(
-                    path=rel, status="failed", kind="dvh",
-                    issues=[Issue(code=exc.code, message=str(exc.args[0]))])])
+                yield IngestUnit(
+                    graphs=[],
+                    outcomes=[
+                        FileOutcome(
+                            path=rel,
+                            status="failed",
+                            kind="dvh",
+                            issues=[Issue(code=exc.code, message=str(exc.args[0]))],
+                        )
+                    ],
+                )
                 continue
             paired = _paired(grid, sets)
             if not paired:
                 ctx.count("dvh.no-structure-set")
-                log.info("RT Dose %s: no structure set in the batch shares its frame of reference", rel)
+                log.info(
+                    "RT Dose %s: no structure set in the batch shares its frame of reference", rel
+                )
                 continue
             yield _unit(grid, paired, path, rel, ctx)
 
 
-def _unit(grid: DoseGridRecord, paired: list[tuple[StructureSetRecord, Path]], path: Path,
-          rel: str, ctx: IngestContext) -> IngestUnit:
+def _unit(
+    grid: DoseGridRecord,
+    paired: list[tuple[StructureSetRecord, Path]],
+    path: Path,
+    rel: str,
+    ctx: IngestContext,
+) -> IngestUnit:
     records: list[DoseVolumeRecord] = []
     issues: list[Issue] = []
     if grid.dose_units != "GY":
-        issues.append(Issue(
-            code="dvh.relative-dose", severity="warning", location="DoseUnits (3004,0002)",
-            message=f"DoseUnits is {grid.dose_units}: statistics are in relative units, not Gy",
-        ))
+        issues.append(
+            Issue(
+                code="dvh.relative-dose",
+                severity="warning",
+                location="DoseUnits (3004,0002)",
+                message=f"DoseUnits is {grid.dose_units}: statistics are in relative units, not Gy",
+            )
+        )
     for structure_set, _ in paired:
         for structure in structure_set.structures:
             try:
                 records.append(dose_volume(grid, structure_set, structure))
             except DvhError as exc:
                 what = "ROINumber" if structure.kind == "roi" else "SegmentNumber"
-                issues.append(Issue(code=exc.code, severity="warning",
-                                    location=f"{what} {structure.number}", message=str(exc)))
+                issues.append(
+                    Issue(
+                        code=exc.code,
+                        severity="warning",
+                        location=f"{what} {structure.number}",
+                        message=str(exc),
+                    )
+                )
     ctx.count("dvh.structures", len(records))
     if not records:
-        return IngestUnit(graphs=[], outcomes=[FileOutcome(path=rel, status="skipped", kind="dvh",
-                                                           issues=issues)])
+        return IngestUnit(
+            graphs=[], outcomes=[FileOutcome(path=rel, status="skipped", kind="dvh", issues=issues)]
+        )
     checksum = ctx.pseudonymizer.token("checksum", _digest([path, *(p for _, p in paired)]))
     patient = str(patient_iri(grid.patient)) if grid.patient else None
     graph = map_dvhs(grid.sop_uid, records, patient=patient, source_checksum=checksum)
     graph.issues.extend(issues)
-    return IngestUnit(graphs=[graph], outcomes=[FileOutcome(
-        path=rel, status="ingested", kind="dvh", graphs=[graph.graph], issues=list(issues))])
+    return IngestUnit(
+        graphs=[graph],
+        outcomes=[
+            FileOutcome(
+                path=rel, status="ingested", kind="dvh", graphs=[graph.graph], issues=list(issues)
+            )
+        ],
+    )

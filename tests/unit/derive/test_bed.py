@@ -37,7 +37,9 @@ def test_kidney_lu177_single_cycle_matches_dale() -> None:
     # D = 23 Gy, T_eff = 40 h.  G = 2.8/(2.8+40) = 2.8/42.8 = 0.0654206.
     # BED = 23 (1 + 0.0654206·23/2.6) = 23 (1 + 0.578721) = 23 · 1.578721 = 36.3106 Gy.
     # EQD2 = 36.3106 / (1 + 2/2.6) = 36.3106 / 1.769231 = 20.5234 Gy.
-    assert dose_rate_factor(math.log(2) / 40, math.log(2) / 2.8) == pytest.approx(0.0654206, rel=1e-5)
+    assert dose_rate_factor(math.log(2) / 40, math.log(2) / 2.8) == pytest.approx(
+        0.0654206, rel=1e-5
+    )
     bed = bed_gy(23.0, alpha_beta_gy=2.6, repair_half_time_h=2.8, effective_half_life_h=40.0)
     assert bed == pytest.approx(36.3106, rel=1e-5)
     assert eqd2_gy(bed, alpha_beta_gy=2.6) == pytest.approx(20.5234, rel=1e-4)

@@ -123,7 +123,9 @@ def test_ring_with_hole_uses_even_odd_rule(tmp_path: Path, pseudonymizer) -> Non
     assert stats.volume_ml == pytest.approx(expected_ml, rel=0.01)
 
 
-def test_pydicom_rtdose_and_rtstruct_produce_statistics_without_error(pseudonymizer, tmp_path) -> None:
+def test_pydicom_rtdose_and_rtstruct_produce_statistics_without_error(
+    pseudonymizer, tmp_path
+) -> None:
     # pydicom's rtdose.dcm (10x10x15 grid at z -761.87..-691.87 mm, DoseUnits RELATIVE) and
     # rtstruct.dcm (contours at z -200..-180 mm, other frame of reference) do not overlap:
     # every structure is reported with a stable code, none raises anything else.
@@ -133,7 +135,8 @@ def test_pydicom_rtdose_and_rtstruct_produce_statistics_without_error(pseudonymi
     assert grid.dose_units == "RELATIVE"
     assert grid.dose.max() == pytest.approx(1254000 * 1e-6)
     structures = read_structure_set(
-        pydicom.dcmread(get_testdata_file("rtstruct.dcm"), force=True), pseudonymizer)
+        pydicom.dcmread(get_testdata_file("rtstruct.dcm"), force=True), pseudonymizer
+    )
     codes = {}
     for structure in structures.structures:
         with pytest.raises(DvhError) as info:
@@ -142,9 +145,17 @@ def test_pydicom_rtdose_and_rtstruct_produce_statistics_without_error(pseudonymi
     assert codes == {1: "dvh.outside-dose-grid", 2: "dvh.not-a-volume", 3: "dvh.not-a-volume"}
     # A box ROI drawn in rtdose.dcm's own frame gives statistics equal to numpy on those voxels.
     xs = grid.origin_mm[0] + np.arange(10) * 10.0
-    box = [np.array([[xs[2] - 1, grid.origin_mm[1] + 19, z], [xs[6] + 1, grid.origin_mm[1] + 19, z],
-                     [xs[6] + 1, grid.origin_mm[1] + 71, z], [xs[2] - 1, grid.origin_mm[1] + 71, z]])
-           for z in grid.origin_mm[2] + np.asarray(grid.frame_offsets_mm)]
+    box = [
+        np.array(
+            [
+                [xs[2] - 1, grid.origin_mm[1] + 19, z],
+                [xs[6] + 1, grid.origin_mm[1] + 19, z],
+                [xs[6] + 1, grid.origin_mm[1] + 71, z],
+                [xs[2] - 1, grid.origin_mm[1] + 71, z],
+            ]
+        )
+        for z in grid.origin_mm[2] + np.asarray(grid.frame_offsets_mm)
+    ]
     write_rtstruct(tmp_path / "box.dcm", {1: ("box", box)})
     box_set = read_structure_set(pydicom.dcmread(tmp_path / "box.dcm"), pseudonymizer)
     stats = dose_volume(grid, box_set, box_set.structures[0])

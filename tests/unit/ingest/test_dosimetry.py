@@ -43,7 +43,14 @@ def test_valid_report_gives_normalised_deidentified_record(pseudonymizer) -> Non
 def test_no_identifier_survives_in_the_record(pseudonymizer) -> None:
     record = read_report(report_document(), pseudonymizer=pseudonymizer).record
     text = repr(record)
-    for value in (PATIENT_VALUE, SERIES_TP1, RTSTRUCT_SERIES, "MA-0001-1", "DOS-0001-C1", "2024-01-10"):
+    for value in (
+        PATIENT_VALUE,
+        SERIES_TP1,
+        RTSTRUCT_SERIES,
+        "MA-0001-1",
+        "DOS-0001-C1",
+        "2024-01-10",
+    ):
         assert value not in text
 
 
@@ -60,7 +67,9 @@ def test_schema_violations_are_located_by_json_pointer(pseudonymizer) -> None:
 
 
 def test_schema_messages_do_not_quote_patient_identifiers(pseudonymizer) -> None:
-    doc = report_document(patient={"identifier_system": PATIENT_SYSTEM, "identifier_value": 1234567})
+    doc = report_document(
+        patient={"identifier_system": PATIENT_SYSTEM, "identifier_value": 1234567}
+    )
     outcome = read_report(doc, pseudonymizer=pseudonymizer)
     issue = next(i for i in outcome.issues if i.location == "/patient/identifier_value")
     assert "1234567" not in issue.message
@@ -122,6 +131,10 @@ def test_csv_long_format_gives_the_same_record(pseudonymizer) -> None:
 def test_csv_bad_rows_and_bad_numbers_are_located(pseudonymizer) -> None:
     text = report_csv() + "DOS-0001-C1,voi\nDOS-0001-C1,voi,kidney-left,absorbed_dose,three,Gy\n"
     documents, issues = read_csv_documents(text.encode())
-    assert [(i.code, i.location) for i in issues] == [("read.csv-row", f"line {text.count(chr(10)) - 1}")]
+    assert [(i.code, i.location) for i in issues] == [
+        ("read.csv-row", f"line {text.count(chr(10)) - 1}")
+    ]
     outcome = read_report(documents[0], pseudonymizer=pseudonymizer)
-    assert ("read.schema", "/vois/0/absorbed_dose/value") in {(i.code, i.location) for i in outcome.issues}
+    assert ("read.schema", "/vois/0/absorbed_dose/value") in {
+        (i.code, i.location) for i in outcome.issues
+    }
