@@ -341,3 +341,58 @@ def test_dvh_units_link_rt_dose_to_rtstruct_rois(disk_store, tmp_path, pseudonym
     assert copy.deepcopy(rows[0])["patient"] == str(
         patient_iri(pseudonymizer.patient("urn:theragraph:default-issuer", "PAT-RT-1"))
     )
+
+
+def _import_or_skip(module: str, why: str):
+    try:
+        return __import__(module, fromlist=["_"])
+    except ImportError as exc:
+        pytest.skip(f"{why} ({module} not importable: {exc}); runs once the branch is merged")
+
+
+def test_synthetic_cohort_reports_join_dicom_series_and_cycles(disk_store, tmp_path) -> None:
+    """The generator's reports ingest beside its DICOM (and FHIR) and every reference joins."""
+    generate = _import_or_skip("theragraph.synth.generate", "needs the cohort generator (synth)")
+    _import_or_skip("theragraph.pipeline.dicom_source", "needs the DICOM handler (dicom)")
+    from theragraph.ids import Pseudonymizer
+    from theragraph.pipeline.sources import default_handlers
+
+    out = tmp_path / "cohort"
+    generate.generate_cohort(out, patients=2, seed=11)
+    pseudonymizer = Pseudonymizer(b"synthetic-cohort-secret-0123456789")
+    issuer_map = json.loads((out / "issuer-map.json").read_text())
+    ctx = IngestContext(pseudonymizer=pseudonymizer, root=out, issuer_map=issuer_map)
+    handlers = default_handlers()
+    kinds = [h.kind for h in handlers]
+    assert kinds[-1] == "dosimetry"
+    report = IngestPipeline(disk_store, ctx, handlers=handlers).run([out])
+    dosimetry = [f for f in report.files if f.kind == "dosimetry"]
+    assert len(dosimetry) == len(list((out / "dosimetry").glob("*.json"))) > 0
+    assert {f.status for f in dosimetry} == {"ingested"}
+    dangling = {i.location for f in dosimetry for i in f.issues if i.code == "link.dangling-reference"}
+    if "fhir" in kinds:
+        assert dangling == set()
+    else:  # without the FHIR handler only the administration link may dangle
+        assert dangling <= {"/therapy_cycle/medication_administration"}
+    prefix = "PREFIX tg: <https://w3id.org/theragraph/ontology#> "
+    unjoined = list(disk_store.query(
+        prefix + "SELECT ?tp WHERE { ?tp a tg:ImagingTimePoint ; tg:imagingSeries ?s . "
+        "FILTER NOT EXISTS { GRAPH ?g { ?s a ?type } FILTER(STRSTARTS(STR(?g), "
+        '"https://w3id.org/theragraph/graph/dicom-series/")) } }'))
+    assert unjoined == []
+    undelineated = list(disk_store.query(
+        prefix + "SELECT ?voi WHERE { ?voi a tg:VolumeOfInterest ; tg:segmentationSeries ?s . "
+        "FILTER NOT EXISTS { ?voi tg:delineatedBy ?roi . GRAPH ?g { ?roi ?p ?o } "
+        'FILTER(STRSTARTS(STR(?g), "https://w3id.org/theragraph/graph/dicom-series/")) } }'))
+    assert undelineated == []
+    # one patient node: the dosimetry patients are the DICOM patients
+    rows = list(disk_store.query(
+        prefix + "SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE { ?r a tg:DosimetryReport ; tg:hasPatient ?p . "
+        "GRAPH ?g { ?s ?any ?p } "
+        'FILTER(STRSTARTS(STR(?g), "https://w3id.org/theragraph/graph/dicom-series/")) }'))
+    assert int(rows[0]["n"].value) == 2
+    if "fhir" in kinds:
+        cycles = list(disk_store.query(
+            prefix + "SELECT ?c WHERE { ?c a tg:TherapyCycle . "
+            "FILTER NOT EXISTS { ?c tg:medicationAdministration ?ma } }"))
+        assert cycles == []
