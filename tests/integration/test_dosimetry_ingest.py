@@ -350,6 +350,7 @@ def _import_or_skip(module: str, why: str):
         pytest.skip(f"{why} ({module} not importable: {exc}); runs once the branch is merged")
 
 
+@pytest.mark.slow
 def test_synthetic_cohort_reports_join_dicom_series_and_cycles(disk_store, tmp_path) -> None:
     """The generator's reports ingest beside its DICOM (and FHIR) and every reference joins."""
     generate = _import_or_skip("theragraph.synth.generate", "needs the cohort generator (synth)")
@@ -396,3 +397,25 @@ def test_synthetic_cohort_reports_join_dicom_series_and_cycles(disk_store, tmp_p
             prefix + "SELECT ?c WHERE { ?c a tg:TherapyCycle . "
             "FILTER NOT EXISTS { ?c tg:medicationAdministration ?ma } }"))
         assert cycles == []
+
+
+def test_cycle_joins_fhir_administration_by_patient_and_time(disk_store, tmp_path, pseudonymizer) -> None:
+    """Without the join key, a FHIR MedicationAdministration of the same patient and shifted time."""
+    from datetime import datetime
+
+    from theragraph.mapping.base import to_literal
+
+    patient = pseudonymizer.patient(PATIENT_SYSTEM, PATIENT_VALUE)
+    shifted = pseudonymizer.shift_datetime(
+        datetime.fromisoformat("2024-01-10T10:05:00+01:00"), patient)
+    ma = ox.NamedNode(str(mint_iri("fhir/MedicationAdministration", pseudonymizer.token("fhir", "m"))))
+    disk_store.replace_graphs([GraphWrite(str(graph_iri("fhir", "m")), [
+        ox.Triple(ma, ox.NamedNode(str(TG.hasPatient)), ox.NamedNode(str(patient_iri(patient)))),
+        ox.Triple(ma, ox.NamedNode(str(TG.administrationTime)), to_literal(shifted, "dateTime")),
+    ])])
+    [outcome] = _pipeline(disk_store, tmp_path, pseudonymizer).run(
+        [_write(tmp_path, "r.json", report_document())]).files
+    assert "/therapy_cycle/medication_administration" not in {i.location for i in outcome.issues}
+    rows = list(disk_store.query(
+        "SELECT ?ma WHERE { ?c <https://w3id.org/theragraph/ontology#medicationAdministration> ?ma }"))
+    assert [str(r["ma"].value) for r in rows] == [ma.value]

@@ -206,7 +206,7 @@ def resolve_references(record: DosimetryReportRecord, store: Store | None) -> Re
 
 
 def _find_administration(store: Store, record: DosimetryReportRecord) -> str | None:
-    """Find the FHIR MedicationAdministration of the cycle: by join key, else patient + cycle."""
+    """Find the cycle's FHIR MedicationAdministration: by join key, else patient + cycle/time."""
     mine = report_graph_iri(record.report_key)
     key = record.cycle.administration_key
     if key is not None:
@@ -217,18 +217,28 @@ def _find_administration(store: Store, record: DosimetryReportRecord) -> str | N
         for row in rows:
             if str(row["g"].value) != mine:
                 return str(row["ma"].value)
-    rows = store.query(
-        "SELECT ?ma ?g ?patient ?n ?cls ?hp ?cn "
-        "WHERE { GRAPH ?g { ?ma a ?cls ; ?hp ?patient ; ?cn ?n } }",
-        substitutions={
-            "cls": ox.NamedNode(str(TG.MedicationAdministration)),
-            "hp": ox.NamedNode(str(TG.hasPatient)),
-            "cn": ox.NamedNode(str(TG.cycleNumber)),
-            "patient": ox.NamedNode(str(patient_iri(record.patient))),
-            "n": to_literal(record.cycle.cycle_number, "integer"),
-        },
-    )
-    for row in rows:
-        if str(row["g"].value) != mine:
-            return str(row["ma"].value)
+    # Fallbacks while the FHIR mapping does not emit tg:administrationKey: a FHIR
+    # MedicationAdministration node (by its IRI shape, docs/contracts.md) of the same patient with
+    # the same cycle number, else with the same (equally date-shifted) administration time.
+    candidates: list[tuple[ox.NamedNode, ox.Literal]] = [
+        (ox.NamedNode(str(TG.cycleNumber)), to_literal(record.cycle.cycle_number, "integer"))
+    ]
+    if record.cycle.administration_time is not None:
+        candidates.append((ox.NamedNode(str(TG.administrationTime)),
+                           to_literal(record.cycle.administration_time, "dateTime")))
+    for predicate, value in candidates:
+        rows = store.query(
+            "SELECT ?ma ?g ?hp ?patient ?p ?v ?prefix WHERE { GRAPH ?g { ?ma ?hp ?patient ; ?p ?w } "
+            "FILTER(STRSTARTS(STR(?ma), ?prefix) && ?w = ?v) }",
+            substitutions={
+                "hp": ox.NamedNode(str(TG.hasPatient)),
+                "patient": ox.NamedNode(str(patient_iri(record.patient))),
+                "p": predicate,
+                "v": value,
+                "prefix": ox.Literal(f"{TGR}fhir/MedicationAdministration/"),
+            },
+        )
+        for row in rows:
+            if str(row["g"].value) != mine:
+                return str(row["ma"].value)
     return None
