@@ -419,3 +419,25 @@ def test_cycle_joins_fhir_administration_by_patient_and_time(disk_store, tmp_pat
     rows = list(disk_store.query(
         "SELECT ?ma WHERE { ?c <https://w3id.org/theragraph/ontology#medicationAdministration> ?ma }"))
     assert [str(r["ma"].value) for r in rows] == [ma.value]
+
+
+def test_dvh_seam_counts_what_it_cannot_use_and_fails_nothing(tmp_path, pseudonymizer) -> None:
+    rtdose = write_rtdose(tmp_path / "rd.dcm", np.full((4, 4, 4), 1.0), origin=(0, 0, 0),
+                          spacing_mm=2.0, frame_of_reference="1.2.3.9")
+    headers_only = write_rtdose(tmp_path / "rd2.dcm", np.full((4, 4, 4), 1.0), origin=(0, 0, 0),
+                                spacing_mm=2.0)
+    del headers_only.PixelData
+    headers_only.save_as(tmp_path / "rd2.dcm", enforce_file_format=True)
+    struct = write_rtstruct(tmp_path / "rs.dcm", {1: ("x", sphere_contours(3.0, np.arange(4.0)))})
+    ctx = IngestContext(pseudonymizer=pseudonymizer, root=tmp_path)
+    units = list(dvh_units(
+        [SeriesFiles("RTDOSE", rtdose.SeriesInstanceUID, rtdose.SOPClassUID,
+                     [tmp_path / "rd.dcm", tmp_path / "rd2.dcm"])],
+        [SeriesFiles("RTSTRUCT", struct.SeriesInstanceUID, struct.SOPClassUID, [tmp_path / "rs.dcm"])],
+        ctx,
+    ))
+    assert units == []
+    assert ctx.counts == {
+        "dvh.skipped.dvh.no-structure-set": 1,  # other frame of reference
+        "dvh.skipped.read.missing-attribute": 1,  # no pixel data
+    }

@@ -6,10 +6,12 @@ ReferencedStructureSetSequence; else those sharing its FrameOfReferenceUID (only
 in another frame of reference would give meaningless numbers). One named graph per RT Dose:
 ``graph_iri("dvh", pseudo(SOPInstanceUID))``.
 
-Problems: an unreadable file fails (its read code); a structure without a volume or outside the
+Problems never fail a file here: the RT Dose and structure-set series themselves are reported
+by the DICOM handler, and a DVH is a derived product. A structure without a volume or outside the
 grid is a warning on the DVH graph's outcome (``dvh.not-a-volume``, ``dvh.outside-dose-grid``);
-an RT Dose with no structure set in the batch is counted (``dvh.no-structure-set``) and logged,
-not failed, because most RT Dose objects arrive without one.
+an RT Dose or structure set that cannot be read for DVHs (e.g. a header without pixel data), an
+RT Dose with no structure set in the batch (``dvh.no-structure-set``) or one where no structure
+gave a DVH are counted in the ingest report (``counts["dvh.skipped.<code>"]``) and logged.
 """
 
 from __future__ import annotations
@@ -38,10 +40,15 @@ def _digest(paths: list[Path]) -> str:
     return digest.hexdigest()
 
 
+def _skip(ctx: IngestContext, code: str, what: str, reason: object) -> None:
+    ctx.count(f"dvh.skipped.{code}")
+    log.warning("no DVH for %s (%s): %s", what, code, reason)
+
+
 def _read_structure_sets(
     structure_series: list[SeriesFiles], ctx: IngestContext
-) -> tuple[list[tuple[StructureSetRecord, Path]], list[FileOutcome]]:
-    sets, failures = [], []
+) -> list[tuple[StructureSetRecord, Path]]:
+    sets = []
     for series in structure_series:
         for path in series.files:
             try:
@@ -50,19 +57,8 @@ def _read_structure_sets(
                 sets.append((read_structure_set(ds, ctx.pseudonymizer, issuer_system=issuer), path))
             except (InputError, AttributeError, KeyError, ValueError, TypeError) as exc:
                 code = exc.code if isinstance(exc, InputError) else "read.missing-attribute"
-                failures.append(
-                    FileOutcome(
-                        path=f"{ctx.relative(path)}#dvh",
-                        status="failed",
-                        kind="dvh",
-                        issues=[
-                            Issue(
-                                code=code, message=f"cannot read the structure set for DVHs: {exc}"
-                            )
-                        ],
-                    )
-                )
-    return sets, failures
+                _skip(ctx, code, ctx.relative(path), exc)
+    return sets
 
 
 def _paired(
@@ -87,9 +83,7 @@ def dvh_units(
         structure_series: the batch's RTSTRUCT and SEG series.
         ctx: the ingest context (pseudonymizer, issuer map, counters).
     """
-    sets, failures = _read_structure_sets(structure_series, ctx)
-    if failures:
-        yield IngestUnit(graphs=[], outcomes=failures)
+    sets = _read_structure_sets(structure_series, ctx)
     for series in rtdose_series:
         for path in series.files:
             rel = f"{ctx.relative(path)}#dvh"
@@ -97,27 +91,18 @@ def dvh_units(
                 ds = read_dataset(path)
                 issuer = ctx.issuer_system(str(ds.get("IssuerOfPatientID", "") or "") or None)
                 grid = read_dose_grid(ds, ctx.pseudonymizer, issuer_system=issuer, path=path)
-            except InputError as exc:
-                yield IngestUnit(
-                    graphs=[],
-                    outcomes=[
-                        FileOutcome(
-                            path=rel,
-                            status="failed",
-                            kind="dvh",
-                            issues=[Issue(code=exc.code, message=str(exc.args[0]))],
-                        )
-                    ],
-                )
+            except (InputError, AttributeError, KeyError, ValueError, TypeError) as exc:
+                code = exc.code if isinstance(exc, InputError) else "read.missing-attribute"
+                _skip(ctx, code, rel, exc)
                 continue
             paired = _paired(grid, sets)
             if not paired:
-                ctx.count("dvh.no-structure-set")
-                log.info(
-                    "RT Dose %s: no structure set in the batch shares its frame of reference", rel
-                )
+                reason = "no structure set in the batch is referenced by it or shares its frame"
+                _skip(ctx, "dvh.no-structure-set", rel, reason)
                 continue
-            yield _unit(grid, paired, path, rel, ctx)
+            unit = _unit(grid, paired, path, rel, ctx)
+            if unit is not None:
+                yield unit
 
 
 def _unit(
@@ -126,7 +111,7 @@ def _unit(
     path: Path,
     rel: str,
     ctx: IngestContext,
-) -> IngestUnit:
+) -> IngestUnit | None:
     records: list[DoseVolumeRecord] = []
     issues: list[Issue] = []
     if grid.dose_units != "GY":
@@ -154,9 +139,9 @@ def _unit(
                 )
     ctx.count("dvh.structures", len(records))
     if not records:
-        return IngestUnit(
-            graphs=[], outcomes=[FileOutcome(path=rel, status="skipped", kind="dvh", issues=issues)]
-        )
+        for issue in issues:
+            _skip(ctx, issue.code, f"{rel} {issue.location or ''}".strip(), issue.message)
+        return None
     checksum = ctx.pseudonymizer.token("checksum", _digest([path, *(p for _, p in paired)]))
     patient = str(patient_iri(grid.patient)) if grid.patient else None
     graph = map_dvhs(grid.sop_uid, records, patient=patient, source_checksum=checksum)
