@@ -190,8 +190,15 @@ def _read_seg(
     orient = shared.get("PlaneOrientationSequence", [Dataset()])[0].get(
         "ImageOrientationPatient", [1, 0, 0, 0, 1, 0]
     )
+    per_frame = ds.get("PerFrameFunctionalGroupsSequence", [])
+    if len(per_frame) != pixels.shape[0]:
+        # PS3.3 C.7.6.16: one functional-group item per frame; a mismatch means a truncated file
+        raise InputError(
+            f"SEG has {pixels.shape[0]} frame(s) but {len(per_frame)} per-frame functional groups",
+            code="read.corrupt",
+        )
     per_segment: dict[int, list[tuple[int, tuple[float, float, float]]]] = {}
-    for index, frame in enumerate(ds.get("PerFrameFunctionalGroupsSequence", [])):
+    for index, frame in enumerate(per_frame):
         number = int(frame.SegmentIdentificationSequence[0].ReferencedSegmentNumber)
         position = _triplet(frame.PlanePositionSequence[0].ImagePositionPatient)
         per_segment.setdefault(number, []).append((index, position))

@@ -40,6 +40,18 @@ def _digest(paths: list[Path]) -> str:
     return digest.hexdigest()
 
 
+def _code_of(exc: Exception, ctx: IngestContext) -> str:
+    """Return the code of a reading failure; unexpected ones are bugs (raised on fail-fast)."""
+    if isinstance(exc, InputError):
+        return exc.code
+    if isinstance(exc, (AttributeError, KeyError, ValueError, TypeError, IndexError)):
+        return "read.missing-attribute"  # malformed or incomplete RT headers
+    if ctx.fail_fast:
+        raise exc
+    log.debug("DVH input crashed", exc_info=exc)
+    return "internal.bug"
+
+
 def _skip(ctx: IngestContext, code: str, what: str, reason: object) -> None:
     ctx.count(f"dvh.skipped.{code}")
     log.warning("no DVH for %s (%s): %s", what, code, reason)
@@ -55,8 +67,8 @@ def _read_structure_sets(
                 ds = read_dataset(path)
                 issuer = ctx.issuer_system(str(ds.get("IssuerOfPatientID", "") or "") or None)
                 sets.append((read_structure_set(ds, ctx.pseudonymizer, issuer_system=issuer), path))
-            except (InputError, AttributeError, KeyError, ValueError, TypeError) as exc:
-                code = exc.code if isinstance(exc, InputError) else "read.missing-attribute"
+            except Exception as exc:  # a DVH must never cost the DICOM batch its other units
+                code = _code_of(exc, ctx)
                 _skip(ctx, code, ctx.relative(path), exc)
     return sets
 
@@ -91,8 +103,8 @@ def dvh_units(
                 ds = read_dataset(path)
                 issuer = ctx.issuer_system(str(ds.get("IssuerOfPatientID", "") or "") or None)
                 grid = read_dose_grid(ds, ctx.pseudonymizer, issuer_system=issuer, path=path)
-            except (InputError, AttributeError, KeyError, ValueError, TypeError) as exc:
-                code = exc.code if isinstance(exc, InputError) else "read.missing-attribute"
+            except Exception as exc:  # a DVH must never cost the DICOM batch its other units
+                code = _code_of(exc, ctx)
                 _skip(ctx, code, rel, exc)
                 continue
             paired = _paired(grid, sets)
@@ -125,16 +137,28 @@ def _unit(
         )
     for structure_set, _ in paired:
         for structure in structure_set.structures:
+            what = "ROINumber" if structure.kind == "roi" else "SegmentNumber"
             try:
                 records.append(dose_volume(grid, structure_set, structure))
             except DvhError as exc:
-                what = "ROINumber" if structure.kind == "roi" else "SegmentNumber"
                 issues.append(
                     Issue(
                         code=exc.code,
                         severity="warning",
                         location=f"{what} {structure.number}",
                         message=str(exc),
+                    )
+                )
+            except Exception as exc:  # one odd structure must not cost the others their DVH
+                if ctx.fail_fast:
+                    raise
+                log.debug("DVH crashed", exc_info=exc)
+                issues.append(
+                    Issue(
+                        code="internal.bug",
+                        severity="warning",
+                        location=f"{what} {structure.number}",
+                        message=f"DVH computation failed: {exc!r}",
                     )
                 )
     ctx.count("dvh.structures", len(records))
