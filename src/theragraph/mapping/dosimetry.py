@@ -9,6 +9,7 @@ Field -> property maps come from ``mappings/dosimetry/report.yaml``; the structu
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -21,6 +22,13 @@ from theragraph.records.dosimetry import CodeRecord, DosimetryReportRecord, VoiR
 from theragraph.vocab import TG
 
 MAPPING = "dosimetry/report.yaml"
+_IRI_CACHE: dict[str, ox.NamedNode] = {}
+
+
+@lru_cache
+def _version() -> str:
+    """Return the mapping version (content hash), computed once per process."""
+    return mapping_version(MAPPING)
 
 
 def report_graph_iri(report_key: str) -> str:
@@ -55,12 +63,18 @@ class _Builder:
         self.m = mapping
         self.g = graph
         self.prefixes: dict[str, str] = mapping["prefixes"]
+        self._cache: dict[str, ox.NamedNode] = _IRI_CACHE
 
     def iri(self, curie_or_iri: str) -> ox.NamedNode:
-        prefix, _, local = curie_or_iri.partition(":")
-        if prefix in self.prefixes:
-            return ox.NamedNode(self.prefixes[prefix] + local)
-        return ox.NamedNode(curie_or_iri)
+        node = self._cache.get(curie_or_iri)
+        if node is None:
+            prefix, _, local = curie_or_iri.partition(":")
+            if prefix in self.prefixes:
+                node = ox.NamedNode(self.prefixes[prefix] + local)
+            else:
+                node = ox.NamedNode(curie_or_iri)
+            self._cache[curie_or_iri] = node
+        return node
 
     def link(self, s: ox.NamedNode, name: str, o: ox.NamedNode | ox.Literal) -> None:
         self.g.add(s, self.iri(self.m["links"][name]), o)
@@ -121,7 +135,7 @@ def map_report(
         kind="dosimetry",
         patient=str(patient),
         source_checksum=source_checksum,
-        mapping_version=mapping_version(MAPPING),
+        mapping_version=_version(),
     )
     b = _Builder(mapping, graph)
     key = record.report_key

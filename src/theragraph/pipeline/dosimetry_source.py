@@ -31,6 +31,8 @@ from theragraph.store.base import Store
 from theragraph.vocab import TG, TGR
 
 _FORMAT_MARK = b'"theragraph-dosimetry-report"'
+#: Reports written per store transaction (each report is still its own named graph and outcome).
+BATCH_REPORTS = 64
 
 
 class DosimetryHandler:
@@ -48,7 +50,22 @@ class DosimetryHandler:
     def ingest(
         self, files: list[Path], ctx: IngestContext, progress: Callable[[int], None]
     ) -> Iterator[IngestUnit]:
-        """Read, check references, and map each report; one unit per report."""
+        """Read, check references, and map each report; up to BATCH_REPORTS per write."""
+        graphs: list[MappedGraph] = []
+        outcomes: list[FileOutcome] = []
+        for unit in self._units(files, ctx, progress):
+            graphs.extend(unit.graphs)
+            outcomes.extend(unit.outcomes)
+            if len(outcomes) >= BATCH_REPORTS:
+                yield IngestUnit(graphs=graphs, outcomes=outcomes)
+                graphs, outcomes = [], []
+        if outcomes:
+            yield IngestUnit(graphs=graphs, outcomes=outcomes)
+
+    def _units(
+        self, files: list[Path], ctx: IngestContext, progress: Callable[[int], None]
+    ) -> Iterator[IngestUnit]:
+        """Yield one unit per report (a CSV file may hold several)."""
         for path in files:
             rel = ctx.relative(path)
             try:
@@ -228,7 +245,8 @@ def _find_administration(store: Store, record: DosimetryReportRecord) -> str | N
                            to_literal(record.cycle.administration_time, "dateTime")))
     for predicate, value in candidates:
         rows = store.query(
-            "SELECT ?ma ?g ?hp ?patient ?p ?v ?prefix WHERE { GRAPH ?g { ?ma ?hp ?patient ; ?p ?w } "
+            "SELECT ?ma ?g ?hp ?patient ?p ?v ?prefix "
+            "WHERE { GRAPH ?g { ?ma ?hp ?patient ; ?p ?w } "
             "FILTER(STRSTARTS(STR(?ma), ?prefix) && ?w = ?v) }",
             substitutions={
                 "hp": ox.NamedNode(str(TG.hasPatient)),

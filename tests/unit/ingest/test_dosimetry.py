@@ -138,3 +138,19 @@ def test_csv_bad_rows_and_bad_numbers_are_located(pseudonymizer) -> None:
     assert ("read.schema", "/vois/0/absorbed_dose/value") in {
         (i.code, i.location) for i in outcome.issues
     }
+
+
+def test_fast_and_reference_validators_agree() -> None:
+    from theragraph.ingest.dosimetry import _fast_validator, _validator
+
+    fast = _fast_validator()
+    if fast is None:
+        pytest.skip("jsonschema-rs not installed (optional accelerator)")
+    bad_unit = report_document()
+    bad_unit["vois"][0]["absorbed_dose"]["unit"] = "rad"
+    bad_time = report_document()
+    bad_time["therapy_cycle"]["administration_time"] = "2024-01-10T10:05:00"  # no UTC offset
+    both = report_document()
+    both["vois"][0]["segmentation"]["segment_number"] = 2  # oneOf: ROI and segment together
+    for doc in (report_document(), report_document(extra=1), bad_unit, bad_time, both):
+        assert fast.is_valid(doc) == _validator().is_valid(doc)
