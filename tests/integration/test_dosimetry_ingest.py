@@ -370,72 +370,133 @@ def test_synthetic_cohort_reports_join_dicom_series_and_cycles(disk_store, tmp_p
     dosimetry = [f for f in report.files if f.kind == "dosimetry"]
     assert len(dosimetry) == len(list((out / "dosimetry").glob("*.json"))) > 0
     assert {f.status for f in dosimetry} == {"ingested"}
-    dangling = {i.location for f in dosimetry for i in f.issues if i.code == "link.dangling-reference"}
+    dangling = {
+        i.location for f in dosimetry for i in f.issues if i.code == "link.dangling-reference"
+    }
     if "fhir" in kinds:
         assert dangling == set()
     else:  # without the FHIR handler only the administration link may dangle
         assert dangling <= {"/therapy_cycle/medication_administration"}
     prefix = "PREFIX tg: <https://w3id.org/theragraph/ontology#> "
-    unjoined = list(disk_store.query(
-        prefix + "SELECT ?tp WHERE { ?tp a tg:ImagingTimePoint ; tg:imagingSeries ?s . "
-        "FILTER NOT EXISTS { GRAPH ?g { ?s a ?type } FILTER(STRSTARTS(STR(?g), "
-        '"https://w3id.org/theragraph/graph/dicom-series/")) } }'))
+    unjoined = list(
+        disk_store.query(
+            prefix + "SELECT ?tp WHERE { ?tp a tg:ImagingTimePoint ; tg:imagingSeries ?s . "
+            "FILTER NOT EXISTS { GRAPH ?g { ?s a ?type } FILTER(STRSTARTS(STR(?g), "
+            '"https://w3id.org/theragraph/graph/dicom-series/")) } }'
+        )
+    )
     assert unjoined == []
-    undelineated = list(disk_store.query(
-        prefix + "SELECT ?voi WHERE { ?voi a tg:VolumeOfInterest ; tg:segmentationSeries ?s . "
-        "FILTER NOT EXISTS { ?voi tg:delineatedBy ?roi . GRAPH ?g { ?roi ?p ?o } "
-        'FILTER(STRSTARTS(STR(?g), "https://w3id.org/theragraph/graph/dicom-series/")) } }'))
+    undelineated = list(
+        disk_store.query(
+            prefix + "SELECT ?voi WHERE { ?voi a tg:VolumeOfInterest ; tg:segmentationSeries ?s . "
+            "FILTER NOT EXISTS { ?voi tg:delineatedBy ?roi . GRAPH ?g { ?roi ?p ?o } "
+            'FILTER(STRSTARTS(STR(?g), "https://w3id.org/theragraph/graph/dicom-series/")) } }'
+        )
+    )
     assert undelineated == []
     # one patient node: the dosimetry patients are the DICOM patients
-    rows = list(disk_store.query(
-        prefix + "SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE { ?r a tg:DosimetryReport ; tg:hasPatient ?p . "
-        "GRAPH ?g { ?s ?any ?p } "
-        'FILTER(STRSTARTS(STR(?g), "https://w3id.org/theragraph/graph/dicom-series/")) }'))
+    rows = list(
+        disk_store.query(
+            prefix
+            + "SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE { "
+            "?r a tg:DosimetryReport ; tg:hasPatient ?p . "
+            "GRAPH ?g { ?s ?any ?p } "
+            'FILTER(STRSTARTS(STR(?g), "https://w3id.org/theragraph/graph/dicom-series/")) }'
+        )
+    )
     assert int(rows[0]["n"].value) == 2
     if "fhir" in kinds:
-        cycles = list(disk_store.query(
-            prefix + "SELECT ?c WHERE { ?c a tg:TherapyCycle . "
-            "FILTER NOT EXISTS { ?c tg:medicationAdministration ?ma } }"))
+        cycles = list(
+            disk_store.query(
+                prefix + "SELECT ?c WHERE { ?c a tg:TherapyCycle . "
+                "FILTER NOT EXISTS { ?c tg:medicationAdministration ?ma } }"
+            )
+        )
         assert cycles == []
 
 
-def test_cycle_joins_fhir_administration_by_patient_and_time(disk_store, tmp_path, pseudonymizer) -> None:
-    """Without the join key, a FHIR MedicationAdministration of the same patient and shifted time."""
+def test_cycle_joins_fhir_administration_by_patient_and_time(
+    disk_store, tmp_path, pseudonymizer
+) -> None:
+    """Without the join key: a FHIR MedicationAdministration of that patient at the same time."""
     from datetime import datetime
 
     from theragraph.mapping.base import to_literal
 
     patient = pseudonymizer.patient(PATIENT_SYSTEM, PATIENT_VALUE)
     shifted = pseudonymizer.shift_datetime(
-        datetime.fromisoformat("2024-01-10T10:05:00+01:00"), patient)
-    ma = ox.NamedNode(str(mint_iri("fhir/MedicationAdministration", pseudonymizer.token("fhir", "m"))))
-    disk_store.replace_graphs([GraphWrite(str(graph_iri("fhir", "m")), [
-        ox.Triple(ma, ox.NamedNode(str(TG.hasPatient)), ox.NamedNode(str(patient_iri(patient)))),
-        ox.Triple(ma, ox.NamedNode(str(TG.administrationTime)), to_literal(shifted, "dateTime")),
-    ])])
-    [outcome] = _pipeline(disk_store, tmp_path, pseudonymizer).run(
-        [_write(tmp_path, "r.json", report_document())]).files
+        datetime.fromisoformat("2024-01-10T10:05:00+01:00"), patient
+    )
+    ma = ox.NamedNode(
+        str(mint_iri("fhir/MedicationAdministration", pseudonymizer.token("fhir", "m")))
+    )
+    disk_store.replace_graphs(
+        [
+            GraphWrite(
+                str(graph_iri("fhir", "m")),
+                [
+                    ox.Triple(
+                        ma,
+                        ox.NamedNode(str(TG.hasPatient)),
+                        ox.NamedNode(str(patient_iri(patient))),
+                    ),
+                    ox.Triple(
+                        ma,
+                        ox.NamedNode(str(TG.administrationTime)),
+                        to_literal(shifted, "dateTime"),
+                    ),
+                ],
+            )
+        ]
+    )
+    [outcome] = (
+        _pipeline(disk_store, tmp_path, pseudonymizer)
+        .run([_write(tmp_path, "r.json", report_document())])
+        .files
+    )
     assert "/therapy_cycle/medication_administration" not in {i.location for i in outcome.issues}
-    rows = list(disk_store.query(
-        "SELECT ?ma WHERE { ?c <https://w3id.org/theragraph/ontology#medicationAdministration> ?ma }"))
+    rows = list(
+        disk_store.query(
+            "PREFIX tg: <https://w3id.org/theragraph/ontology#> "
+            "SELECT ?ma WHERE { ?c tg:medicationAdministration ?ma }"
+        )
+    )
     assert [str(r["ma"].value) for r in rows] == [ma.value]
 
 
 def test_dvh_seam_counts_what_it_cannot_use_and_fails_nothing(tmp_path, pseudonymizer) -> None:
-    rtdose = write_rtdose(tmp_path / "rd.dcm", np.full((4, 4, 4), 1.0), origin=(0, 0, 0),
-                          spacing_mm=2.0, frame_of_reference="1.2.3.9")
-    headers_only = write_rtdose(tmp_path / "rd2.dcm", np.full((4, 4, 4), 1.0), origin=(0, 0, 0),
-                                spacing_mm=2.0)
+    rtdose = write_rtdose(
+        tmp_path / "rd.dcm",
+        np.full((4, 4, 4), 1.0),
+        origin=(0, 0, 0),
+        spacing_mm=2.0,
+        frame_of_reference="1.2.3.9",
+    )
+    headers_only = write_rtdose(
+        tmp_path / "rd2.dcm", np.full((4, 4, 4), 1.0), origin=(0, 0, 0), spacing_mm=2.0
+    )
     del headers_only.PixelData
     headers_only.save_as(tmp_path / "rd2.dcm", enforce_file_format=True)
     struct = write_rtstruct(tmp_path / "rs.dcm", {1: ("x", sphere_contours(3.0, np.arange(4.0)))})
     ctx = IngestContext(pseudonymizer=pseudonymizer, root=tmp_path)
-    units = list(dvh_units(
-        [SeriesFiles("RTDOSE", rtdose.SeriesInstanceUID, rtdose.SOPClassUID,
-                     [tmp_path / "rd.dcm", tmp_path / "rd2.dcm"])],
-        [SeriesFiles("RTSTRUCT", struct.SeriesInstanceUID, struct.SOPClassUID, [tmp_path / "rs.dcm"])],
-        ctx,
-    ))
+    units = list(
+        dvh_units(
+            [
+                SeriesFiles(
+                    "RTDOSE",
+                    rtdose.SeriesInstanceUID,
+                    rtdose.SOPClassUID,
+                    [tmp_path / "rd.dcm", tmp_path / "rd2.dcm"],
+                )
+            ],
+            [
+                SeriesFiles(
+                    "RTSTRUCT", struct.SeriesInstanceUID, struct.SOPClassUID, [tmp_path / "rs.dcm"]
+                )
+            ],
+            ctx,
+        )
+    )
     assert units == []
     assert ctx.counts == {
         "dvh.skipped.dvh.no-structure-set": 1,  # other frame of reference

@@ -15,15 +15,24 @@ from theragraph.resources import list_resources, resource_path
 from theragraph.vocab import TG
 
 MY_FILES = [
-    ("mappings", "dosimetry/report.yaml"), ("mappings", "dosimetry/dvh.yaml"),
-    ("queries", "find-patients-kidney-bed-over.rq"), ("queries", "list-lesion-dose-vs-baseline-suv.rq"),
-    ("queries", "list-dose-per-cycle.rq"), ("queries", "list-dvh-statistics.rq"),
+    ("mappings", "dosimetry/report.yaml"),
+    ("mappings", "dosimetry/dvh.yaml"),
+    ("queries", "find-patients-kidney-bed-over.rq"),
+    ("queries", "list-lesion-dose-vs-baseline-suv.rq"),
+    ("queries", "list-dose-per-cycle.rq"),
+    ("queries", "list-dvh-statistics.rq"),
 ]
 #: Terms the dosimetry module shares with modules declared in other files (merged later):
 #: tg:cycleNumber (clinical.ttl), tg:radiopharmaceutical / tg:radionuclide (dicom.ttl,
 #: clinical.ttl), tg:MedicationAdministration (clinical.ttl), tg:Series and tg:ROI (dicom.ttl).
-DECLARED_ELSEWHERE = {"cycleNumber", "radiopharmaceutical", "radionuclide", "MedicationAdministration",
-                      "Series", "ROI"}
+DECLARED_ELSEWHERE = {
+    "cycleNumber",
+    "radiopharmaceutical",
+    "radionuclide",
+    "MedicationAdministration",
+    "Series",
+    "ROI",
+}
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +45,8 @@ def ontology() -> rdflib.Graph:
 
 def _terms(text: str) -> set[str]:
     return set(re.findall(r"\btg:([A-Za-z][A-Za-z0-9]*)", text)) | set(
-        re.findall(re.escape(str(TG)) + r"([A-Za-z][A-Za-z0-9]*)", text))
+        re.findall(re.escape(str(TG)) + r"([A-Za-z][A-Za-z0-9]*)", text)
+    )
 
 
 def test_every_term_used_is_declared_with_label_and_definition(ontology) -> None:
@@ -47,8 +57,11 @@ def test_every_term_used_is_declared_with_label_and_definition(ontology) -> None
             declared = (iri, None, None) in ontology
             if not declared and term in DECLARED_ELSEWHERE:
                 continue
-            if not (declared and (iri, RDFS.label, None) in ontology
-                    and (iri, SKOS.definition, None) in ontology):
+            if not (
+                declared
+                and (iri, RDFS.label, None) in ontology
+                and (iri, SKOS.definition, None) in ontology
+            ):
                 missing.append(f"{name}: tg:{term}")
     assert missing == []
 
