@@ -242,6 +242,13 @@ def test_cumulative_kidney_bed_query_and_trend(disk_store, tmp_path, pseudonymiz
         (1, 15.0),
         (2, 30.0),
     ]
+    construct = resource_path("queries", "construct-cumulative-dose.rq").read_text()
+    built = {(str(t.predicate.value).split("#")[-1], str(t.object.value))
+             for t in disk_store.query(construct)}
+    values = {p: o for p, o in built if p in ("cumulativeDoseGy", "cumulativeBedGy", "cycleCount")}
+    assert float(values["cumulativeDoseGy"]) == pytest.approx(30.0)
+    assert float(values["cumulativeBedGy"]) == pytest.approx(2 * 21.4686, rel=1e-4)
+    assert values["cycleCount"] == "2"
     lesions = [r for r in _query(disk_store, "list-dose-per-cycle.rq") if r["target"] == "lesion-1"]
     assert [(int(r["cycle_number"]), float(r["cumulative_dose_gy"])) for r in lesions] == [
         (1, 25.0),

@@ -21,6 +21,7 @@ MY_FILES = [
     ("queries", "list-lesion-dose-vs-baseline-suv.rq"),
     ("queries", "list-dose-per-cycle.rq"),
     ("queries", "list-dvh-statistics.rq"),
+    ("queries", "construct-cumulative-dose.rq"),
 ]
 #: Terms the dosimetry module shares with modules declared in other files (merged later):
 #: tg:cycleNumber (clinical.ttl), tg:radiopharmaceutical / tg:radionuclide (dicom.ttl,
