@@ -51,6 +51,17 @@ CODES: dict[str, str] = {
     "suv.inputs-unreadable": "the SUV inputs of an instance cannot be read",
     "suv.not-computable": "SUV cannot be computed (reason in the graph and the message)",
     "map.unit-assumed": "a quantity's unit was inferred from its magnitude (e.g. MBq vs Bq)",
+    # dosimetry reports and DVHs (issue #5)
+    "read.unknown-time-point": "a dosimetry VOI activity names a time point the report lacks",
+    "read.duplicate-id": "a dosimetry report uses a time point or VOI id twice",
+    "read.implausible-value": "a value is outside its plausibility range (often a unit mix-up)",
+    "read.inconsistent-value": "absorbed dose, activity and dose per activity disagree",
+    "read.csv-row": "a dosimetry CSV row cannot be placed (columns, section, item)",
+    "dvh.not-a-volume": "an ROI has no closed planar contour (point or open curve)",
+    "dvh.outside-dose-grid": "a structure covers no voxel of the RT Dose grid",
+    "dvh.unsupported-geometry": "the RT Dose grid is not axial",
+    "dvh.relative-dose": "RT Dose DoseUnits is RELATIVE: statistics are not in Gy",
+    "dvh.no-structure-set": "an RT Dose has no structure set in the batch (counted, not failed)",
 }
 
 

@@ -95,4 +95,7 @@ def default_handlers() -> list[SourceHandler]:
 
     handlers.append(FhirHandler())
     # Registered by later issues: FHIR (#4) and dosimetry (#5) handlers.
+    from theragraph.pipeline.dosimetry_source import DosimetryHandler
+
+    handlers.append(DosimetryHandler())  # #5 last: it resolves references to earlier records
     return handlers
