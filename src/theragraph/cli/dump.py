@@ -22,6 +22,9 @@ def dump_command(
         typer.echo("--format must be nq or trig", err=True)
         raise typer.Exit(code=ExitCode.USAGE)
     db = open_store_or_exit(store, read_only=True)
-    db.dump(sys.stdout.buffer, format=output_format)
+    try:
+        db.dump(sys.stdout.buffer, format=output_format)
+    finally:
+        db.close()
     sys.stdout.flush()
     raise typer.Exit(code=ExitCode.OK)

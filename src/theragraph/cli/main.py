@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 import typer
 
@@ -23,6 +24,18 @@ app.add_typer(dicom.app, name="dicom", help="DICOM diagnostics for users checkin
 app.add_typer(synth.app)
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Log to whatever ``sys.stderr`` is at emit time (test runners swap and close it)."""
+
+    @property  # type: ignore[override]
+    def stream(self):  # noqa: D102
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:  # noqa: D102
+        pass
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"theragraph {__version__}")
@@ -37,10 +50,12 @@ def root(
     ),
 ) -> None:
     """Theragraph: the semantic layer for precision oncology and theranostics."""
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    handler = _StderrHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root_logger = logging.getLogger()
+    root_logger.handlers = [h for h in root_logger.handlers if not isinstance(h, _StderrHandler)]
+    root_logger.addHandler(handler)
+    root_logger.setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 def main() -> None:

@@ -31,9 +31,21 @@ def resolve_store_location(store: str | None) -> str:
 
 
 def open_store_or_exit(store: str | None, *, read_only: bool = False) -> Store:
-    """Open the store, or print why not and exit with code 3."""
+    """Open the store, or print why not and exit with code 3.
+
+    With ``read_only``, the store is opened normally when it is free and read-only only when
+    another process (e.g. ``theragraph serve``) holds its lock: a read-only RocksDB view of a
+    store being written can miss files that compaction removes.
+    """
+    location = resolve_store_location(store)
     try:
-        return open_store(resolve_store_location(store), read_only=read_only)
+        return open_store(location)
+    except TheragraphError as exc:
+        if not read_only:
+            print_error(exc)
+            raise typer.Exit(code=ExitCode.CANNOT_START) from exc
+    try:
+        return open_store(location, read_only=True)
     except TheragraphError as exc:
         print_error(exc)
         raise typer.Exit(code=ExitCode.CANNOT_START) from exc

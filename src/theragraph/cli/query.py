@@ -40,4 +40,6 @@ def query_command(
     except QueryError as exc:
         print_error(exc)
         raise typer.Exit(code=ExitCode.PARTIAL) from exc
+    finally:
+        db.close()
     raise typer.Exit(code=ExitCode.OK)

@@ -91,21 +91,21 @@ def provenance_triples(graph: MappedGraph, *, generated_at: datetime) -> list[ox
     return triples
 
 
-def _is_unchanged(store: Store, graph: MappedGraph) -> bool:
-    if not graph.source_checksum:
-        return False
+def _unchanged_graphs(store: Store, graphs: Sequence[MappedGraph]) -> set[str]:
+    """Return the graphs whose stored checksum and mapping version equal the new ones (one query)."""
+    keyed = [g for g in graphs if g.source_checksum]
+    if not keyed:
+        return set()
+    values = " ".join(
+        f"({ox.NamedNode(g.graph)} {to_literal(g.source_checksum)} {to_literal(g.mapping_version or '')})"
+        for g in keyed
+    )
     result = store.query(
-        "ASK { GRAPH ?g { ?g ?pc ?c . ?g ?pm ?m } }",
-        substitutions={
-            "g": ox.NamedNode(graph.graph),
-            "pc": _P_CHECKSUM,
-            "c": to_literal(graph.source_checksum),
-            "pm": _P_MAPPING,
-            "m": to_literal(graph.mapping_version or ""),
-        },
+        f"SELECT ?g WHERE {{ VALUES (?g ?c ?m) {{ {values} }} "
+        f"GRAPH ?g {{ ?g {_P_CHECKSUM} ?c ; {_P_MAPPING} ?m }} }}",
         union_default_graph=False,
     )
-    return bool(result)
+    return {solution["g"].value for solution in result}
 
 
 class IngestPipeline:
@@ -190,6 +190,7 @@ class IngestPipeline:
         written: list[str] = []
         unchanged: list[str] = []
         rejected: dict[str, list[Issue]] = {}
+        unchanged_before = _unchanged_graphs(self.store, unit.graphs)
         for graph in unit.graphs:
             if self.validator is not None:
                 problems = self.validator.validate_graph(graph, self.store)
@@ -198,7 +199,7 @@ class IngestPipeline:
                 if errors and self.on_invalid == "reject":
                     rejected[graph.graph] = errors
                     continue
-            if _is_unchanged(self.store, graph):
+            if graph.graph in unchanged_before:
                 unchanged.append(graph.graph)
                 continue
             writes.append(GraphWrite(graph.graph, graph.triples + provenance_triples(graph, generated_at=now)))

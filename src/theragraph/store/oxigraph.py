@@ -14,6 +14,21 @@ from theragraph.store.base import GraphWrite
 _DUMP_FORMATS = {"nq": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG}
 
 
+def _replace_update(writes: Sequence[GraphWrite]) -> str:
+    """Return one SPARQL update that drops and re-fills the given graphs."""
+    drops = [f"DROP SILENT GRAPH {ox.NamedNode(w.graph)}" for w in writes]
+    body: list[str] = []
+    for write in writes:
+        if write.triples:
+            # N-Triples lines are valid SPARQL triple syntax inside INSERT DATA.
+            data = ox.serialize(write.triples, format=ox.RdfFormat.N_TRIPLES)
+            body.append(f"GRAPH {ox.NamedNode(write.graph)} {{\n{data.decode()}}}")
+    update = " ;\n".join(drops)
+    if body:
+        update += " ;\nINSERT DATA {\n" + "\n".join(body) + "\n}"
+    return update
+
+
 class OxigraphStore:
     """A :class:`~theragraph.store.base.Store` backed by ``pyoxigraph.Store``."""
 
@@ -28,6 +43,7 @@ class OxigraphStore:
             StoreError: when the directory is locked by another process or unreadable.
         """
         self.path = Path(path) if path is not None else None
+        self._read_only = read_only
         try:
             if self.path is None:
                 self._store = ox.Store()
@@ -36,7 +52,7 @@ class OxigraphStore:
             else:
                 self.path.mkdir(parents=True, exist_ok=True)
                 self._store = ox.Store(str(self.path))
-        except OSError as exc:
+        except (OSError, RuntimeError) as exc:
             raise StoreError(
                 f"cannot open the store at {self.path}: {exc}. If another theragraph process "
                 "is using it, stop that process or open this one read-only.",
@@ -52,27 +68,28 @@ class OxigraphStore:
         return self._store
 
     def replace_graphs(self, writes: Sequence[GraphWrite]) -> int:
-        """Replace named graphs atomically: one SPARQL update = one transaction."""
+        """Replace named graphs; each graph is replaced atomically.
+
+        Graphs not in the store yet (the usual first ingest) are added with one transactional
+        ``extend``; graphs that exist are dropped and re-inserted by one SPARQL update (one
+        transaction), so a crash never leaves a graph half-written.
+        """
         if not writes:
             return 0
-        parts: list[str] = []
-        total = 0
+        fresh: list[GraphWrite] = []
+        existing: list[GraphWrite] = []
         for write in writes:
-            graph = ox.NamedNode(write.graph)
-            parts.append(f"DROP SILENT GRAPH {graph}")
-        body: list[str] = []
-        for write in writes:
-            if not write.triples:
-                continue
-            total += len(write.triples)
-            # N-Triples lines are valid SPARQL triple syntax inside INSERT DATA.
-            data = ox.serialize(write.triples, format=ox.RdfFormat.N_TRIPLES)
-            body.append(f"GRAPH <{write.graph}> {{\n{data.decode()}}}")
-        update = " ;\n".join(parts)
-        if body:
-            update += " ;\nINSERT DATA {\n" + "\n".join(body) + "\n}"
+            (existing if self.graph_exists(write.graph) else fresh).append(write)
+        total = sum(len(w.triples) for w in writes)
         try:
-            self._store.update(update)
+            if fresh:
+                self._store.extend(
+                    ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(w.graph))
+                    for w in fresh
+                    for t in w.triples
+                )
+            if existing:
+                self._store.update(_replace_update(existing))
         except (OSError, SyntaxError) as exc:
             raise StoreError(f"write failed: {exc}", code="store.write-failed") from exc
         return total
@@ -149,9 +166,15 @@ class OxigraphStore:
         return iter(self._store.quads_for_pattern(None, None, None, node))
 
     def close(self) -> None:
-        """Flush pending writes; the store is released when garbage-collected."""
-        if self.path is not None:
+        """Flush pending writes and release the store (its lock) for other openers.
+
+        RocksDB closes when the last reference to the pyoxigraph store goes, so this drops ours;
+        the object must not be used afterwards.
+        """
+        store = self.__dict__.pop("_store", None)
+        if store is not None and self.path is not None and not self._read_only:
             try:
-                self._store.flush()
+                store.flush()
             except OSError:
                 pass
+        del store
