@@ -25,7 +25,10 @@ $(THERAGRAPH_SECRET_FILE):
 demo: install $(THERAGRAPH_SECRET_FILE)
 	rm -rf $(DEMO)
 	$(BIN)/theragraph synth --patients 20 --seed 7 --out $(DEMO)/data
-	$(BIN)/theragraph ingest $(DEMO)/data --store $(DEMO)/store --report $(DEMO)/ingest-report.json
+	# the synthetic hospital's DICOM issuer and FHIR identifier system name the same patients
+	THERAGRAPH_ISSUER_MAP="$$(cat $(DEMO)/data/issuer-map.json)" $(BIN)/theragraph ingest \
+	  $$(for d in dicom fhir fhir-bulk dosimetry; do [ -d $(DEMO)/data/$$d ] && echo $(DEMO)/data/$$d; done) \
+	  --workers 2 --store $(DEMO)/store --report $(DEMO)/ingest-report.json
 	$(BIN)/theragraph query --store $(DEMO)/store -f queries/summarize-cohort.rq
 	$(BIN)/theragraph query --store $(DEMO)/store -f queries/list-pet-suv.rq
 
