@@ -119,7 +119,26 @@ def datatype_ok(datatype: str) -> str:
     return cond.replace("xsd_integer", f"<{XSD}integer>") + ")"
 
 
-def constraint_query(shape: Shape, constraint: Constraint, focus: str) -> str | None:
+def instance_of(var: str, cls: Node, hierarchy: dict[str, set[str]] | None = None) -> str:
+    """Return a pattern true when ``var`` is a SHACL instance of ``cls`` (SHACL §2.1.3.1).
+
+    Args:
+        var: the variable.
+        cls: the class.
+        hierarchy: subclasses known from ontology files outside the data graph (class IRI ->
+            its subclasses, itself included), e.g. the Theragraph ontology for a store.
+    """
+    pattern = f"{{ {var} <{RDF_NS}type>/<{RDFS_NS}subClassOf>* {to_sparql(cls)} . }}"
+    subs = sorted((hierarchy or {}).get(str(cls), set()) - {str(cls)})
+    if subs:
+        values = " ".join(f"<{c}>" for c in subs)
+        pattern += (f" UNION {{ VALUES ?cls_sub {{ {values} }} "
+                    f"{var} <{RDF_NS}type>/<{RDFS_NS}subClassOf>* ?cls_sub . }}")
+    return pattern
+
+
+def constraint_query(shape: Shape, constraint: Constraint, focus: str, *,
+                     hierarchy: dict[str, set[str]] | None = None) -> str | None:
     """Compile one value-level constraint to a SELECT of the violations.
 
     Args:
@@ -140,8 +159,7 @@ def constraint_query(shape: Shape, constraint: Constraint, focus: str) -> str | 
         return f"SELECT DISTINCT ?this ?value WHERE {{ {values_union(shape, focus)} FILTER({cond}) }}"
 
     if comp == SH.ClassConstraintComponent:
-        cls = to_sparql(p[SH["class"]])
-        return filtered(f"NOT EXISTS {{ ?value <{RDF_NS}type>/<{RDFS_NS}subClassOf>* {cls} }}")
+        return filtered(f"NOT EXISTS {{ {instance_of('?value', p[SH['class']], hierarchy)} }}")
     if comp == SH.DatatypeConstraintComponent:
         return filtered(f"!{datatype_ok(str(p[SH.datatype]))}")
     if comp == SH.NodeKindConstraintComponent:
@@ -237,7 +255,7 @@ def focus_nodes_with_values(shape: Shape, focus: str) -> str:
             f"OPTIONAL {{ {value_pattern(shape)} }} }}")
 
 
-def target_pattern(shape: Shape) -> str | None:
+def target_pattern(shape: Shape, *, hierarchy: dict[str, set[str]] | None = None) -> str | None:
     """Return a group pattern binding ``?this`` to every target of ``shape``, or None.
 
     Blank-node targets (``sh:targetNode _:b``) cannot be written in SPARQL; the engine adds them.
@@ -252,8 +270,7 @@ def target_pattern(shape: Shape) -> str | None:
             continue
         term = to_sparql(o)
         if p == SH.targetClass:
-            branches.append(
-                f"?this <{RDF_NS}type>/<http://www.w3.org/2000/01/rdf-schema#subClassOf>* {term} .")
+            branches.append(instance_of("?this", o, hierarchy))
         elif p == SH.targetSubjectsOf:
             branches.append(f"?this {term} ?t_any .")
         elif p == SH.targetObjectsOf:

@@ -38,17 +38,15 @@ class DataGraph:
     store: Any
     originals: dict[Any, list[Node]] = field(default_factory=dict)
     union_default_graph: bool = False
+    hierarchy: dict[str, set[str]] = field(default_factory=dict)
 
     def select(self, sparql: str, substitutions: dict[Any, Any] | None = None) -> list[Any]:
         """Run a SELECT and return its solutions."""
-        if self.union_default_graph:
-            res = self.store.query(sparql, substitutions=substitutions)
-        elif isinstance(self.store, ox.Store):
-            res = self.store.query(sparql, substitutions=substitutions)
-        else:
-            res = self.store.query(sparql, substitutions=substitutions,
-                                   union_default_graph=False)
-        return list(res)
+        if isinstance(self.store, ox.Store):
+            return list(self.store.query(sparql, substitutions=substitutions))
+        named = {getattr(k, "value", k): v for k, v in (substitutions or {}).items()} or None
+        return list(self.store.query(sparql, substitutions=named,
+                                     union_default_graph=self.union_default_graph))
 
     def to_report_term(self, term: Any) -> Node:
         """Return ``term`` as written in the data (the first original, if it was changed)."""
@@ -103,6 +101,27 @@ def _language_originals(raw: bytes, fmt: ox.RdfFormat) -> dict[Any, list[Node]]:
         if isinstance(o, Literal) and o.language and o.language != o.language.lower():
             out[ox.Literal(str(o), language=o.language.lower())].append(o)
     return dict(out)
+
+
+def class_hierarchy(graph: Any) -> dict[str, set[str]]:
+    """Return class IRI -> its subclasses (reflexive, transitive) from an rdflib graph."""
+    from rdflib import RDFS, URIRef
+
+    direct: dict[str, set[str]] = defaultdict(set)
+    for sub, sup in graph.subject_objects(RDFS.subClassOf):
+        if isinstance(sub, URIRef) and isinstance(sup, URIRef):
+            direct[str(sup)].add(str(sub))
+    out: dict[str, set[str]] = {}
+    for cls in list(direct):
+        seen = {cls}
+        todo = [cls]
+        while todo:
+            for sub in direct.get(todo.pop(), ()):
+                if sub not in seen:
+                    seen.add(sub)
+                    todo.append(sub)
+        out[cls] = seen
+    return out
 
 
 def load_files(paths: Sequence[Path | str]) -> tuple[DataGraph, list[ox.Quad]]:

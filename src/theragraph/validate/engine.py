@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +30,9 @@ _OWL_IMPORTS = URIRef("http://www.w3.org/2002/07/owl#imports")
 
 _CHUNK = 2000
 _ALL_NODES = "{ SELECT DISTINCT ?this WHERE { { ?this ?f_p ?f_o } UNION { ?f_s ?f_p ?this } } }"
+
+
+Fallback = Callable[[set[Node]], list[ValidationResult]]
 
 
 @dataclass(slots=True)
@@ -51,10 +54,19 @@ class _Row:
 class FastEngine:
     """Validate a :class:`DataGraph` against a :class:`ShapesGraph` with SPARQL."""
 
-    def __init__(self, shapes: ShapesGraph, data: DataGraph) -> None:
-        """Prepare to validate ``data`` against ``shapes``."""
+    def __init__(self, shapes: ShapesGraph, data: DataGraph, *,
+                 fallback: Fallback | None = None) -> None:
+        """Prepare to validate ``data`` against ``shapes``.
+
+        Args:
+            shapes: the parsed shapes graph.
+            data: the data graph.
+            fallback: validates the shapes this engine cannot compile (pyshacl), returning their
+                results; without it such shapes raise :class:`ShapesError`.
+        """
         self.shapes = shapes
         self.data = data
+        self.fallback = fallback
         self._conform_cache: dict[tuple[Node, frozenset[Any]], set[Any]] = {}
         self._stack: list[Node] = []
         self.notes: list[str] = []
@@ -95,14 +107,29 @@ class FastEngine:
             ShapesError: when a shape is malformed or a SPARQL constraint is unsupported.
         """
         results: list[ValidationResult] = []
+        custom = self.shapes.custom_component_shapes()
+        delegated: set[Node] = set()
         for shape in self.shapes.top_level():
             if shape.deactivated:
                 continue
-            pattern = cq.target_pattern(shape)
+            reach = self.shapes.referenced(shape.node)
+            if reach & custom:
+                delegated |= reach
+                continue
+            pattern = cq.target_pattern(shape, hierarchy=self.data.hierarchy)
             blank_targets = tuple(to_ox(o) for p, o in shape.targets
                                   if p == SH.targetNode and isinstance(o, BNode))
             focus = Focus(pattern=pattern, nodes=blank_targets)
             results.extend(self.validate_shape(shape, focus))
+        if delegated:
+            if self.fallback is None:
+                raise ShapesError("shapes use SPARQL-based constraint components, which the fast "
+                                  "engine does not compile; use --engine pyshacl")
+            results.extend(self.fallback(delegated))
+            self.notes.append(
+                f"{len(delegated)} shape(s) use SPARQL-based constraint components and were "
+                "validated by pyshacl: " + ", ".join(sorted(n.n3() for n in delegated
+                                                            if not isinstance(n, BNode))))
         report = ValidationReport(results=results, shapes_graph=self.shapes.graph,
                                   notes=self.notes, engine="fast")
         return report
@@ -175,7 +202,7 @@ class FastEngine:
             c.params["allowed"] = cq.allowed_closed_predicates(self.shapes, shape)
         query = None
         try:
-            query = cq.constraint_query(shape, c, "{focus}")
+            query = cq.constraint_query(shape, c, "{focus}", hierarchy=self.data.hierarchy)
         except ShapesError:
             raise
         if query is None:
@@ -432,13 +459,14 @@ def _is_datatype(term: Node, datatype: str) -> bool:
     return not fresh.ill_typed
 
 
-def validate_with(shapes: ShapesGraph, data: DataGraph) -> ValidationReport:
+def validate_with(shapes: ShapesGraph, data: DataGraph, *,
+                  fallback: Fallback | None = None) -> ValidationReport:
     """Validate ``data`` against ``shapes`` with the fast engine.
 
     Raises:
         ShapesError: when a shape is malformed or uses an unsupported SPARQL construct.
     """
-    return FastEngine(shapes, data).validate()
+    return FastEngine(shapes, data, fallback=fallback).validate()
 
 
 __all__: Sequence[str] = ("FastEngine", "Focus", "validate_with")

@@ -271,6 +271,45 @@ class ShapesGraph:
             return Path("alternative", items=items, node=node)
         raise ShapesError(f"ill-formed sh:path {node!r}")
 
+    def custom_component_shapes(self) -> set[Node]:
+        """Return the shapes that use a SPARQL-based constraint component (SHACL §6).
+
+        A shape uses a component when it has a value for each mandatory parameter.
+        """
+        g = self.graph
+        out: set[Node] = set()
+        for comp in set(g.subjects(SH.parameter, None)):
+            mandatory = []
+            for param in g.objects(comp, SH.parameter):
+                if _is_true(g.value(param, SH.optional)):
+                    continue
+                path = g.value(param, SH.path)
+                if path is not None:
+                    mandatory.append(path)
+            if not mandatory:
+                continue
+            for node in self.shapes:
+                if all((node, p, None) in g for p in mandatory):
+                    out.add(node)
+        return out
+
+    def referenced(self, node: Node) -> set[Node]:
+        """Return ``node`` and every shape it reaches through shape-based parameters."""
+        g = self.graph
+        seen: set[Node] = set()
+        todo = [node]
+        while todo:
+            n = todo.pop()
+            if n in seen:
+                continue
+            seen.add(n)
+            for p in (SH.property, SH.node, SH["not"], SH.qualifiedValueShape):
+                todo.extend(g.objects(n, p))
+            for p in (SH["and"], SH["or"], SH.xone):
+                for lst in g.objects(n, p):
+                    todo.extend(self.list_items(lst))
+        return seen
+
     def top_level(self) -> list[Shape]:
         """Return the shapes that have targets (the entry points of validation)."""
         return [s for s in self.shapes.values() if s.targets]
