@@ -8,6 +8,7 @@ import typer
 
 from theragraph import __version__
 from theragraph.cli import dump, ingest, query
+from theragraph.cli import validate as validate_cli
 
 app = typer.Typer(
     name="theragraph",
@@ -19,6 +20,7 @@ app = typer.Typer(
 app.add_typer(ingest.app)
 app.add_typer(query.app)
 app.add_typer(dump.app)
+app.add_typer(validate_cli.app)
 
 
 def _version(value: bool) -> None:
