@@ -125,16 +125,75 @@ def instance_of(var: str, cls: Node, hierarchy: dict[str, set[str]] | None = Non
     Args:
         var: the variable.
         cls: the class.
-        hierarchy: subclasses known from ontology files outside the data graph (class IRI ->
-            its subclasses, itself included), e.g. the Theragraph ontology for a store.
+        hierarchy: class IRI -> all its subclasses, itself included (rdfs:subClassOf closure of
+            the data graph plus any ontology). With it the pattern is a plain ``rdf:type`` look-up,
+            far faster than the ``rdf:type/rdfs:subClassOf*`` path; without it, the path.
     """
-    pattern = f"{{ {var} <{RDF_NS}type>/<{RDFS_NS}subClassOf>* {to_sparql(cls)} . }}"
-    subs = sorted((hierarchy or {}).get(str(cls), set()) - {str(cls)})
-    if subs:
-        values = " ".join(f"<{c}>" for c in subs)
-        pattern += (f" UNION {{ VALUES ?cls_sub {{ {values} }} "
-                    f"{var} <{RDF_NS}type>/<{RDFS_NS}subClassOf>* ?cls_sub . }}")
-    return pattern
+    if hierarchy is None or str(cls) not in hierarchy:
+        return f"{{ {var} <{RDF_NS}type>/<{RDFS_NS}subClassOf>* {to_sparql(cls)} . }}"
+    subs = sorted(hierarchy.get(str(cls), set()) | {str(cls)})
+    if len(subs) == 1:
+        return f"{{ {var} <{RDF_NS}type> <{subs[0]}> . }}"
+    values = " ".join(f"<{c}>" for c in subs)
+    return f"{{ VALUES ?cls_sub {{ {values} }} {var} <{RDF_NS}type> ?cls_sub . }}"
+
+
+#: Components whose check looks at one value node at a time (they combine into one query).
+VALUE_COMPONENTS = {
+    SH.ClassConstraintComponent, SH.DatatypeConstraintComponent, SH.NodeKindConstraintComponent,
+    SH.MinExclusiveConstraintComponent, SH.MinInclusiveConstraintComponent,
+    SH.MaxExclusiveConstraintComponent, SH.MaxInclusiveConstraintComponent,
+    SH.MinLengthConstraintComponent, SH.MaxLengthConstraintComponent,
+    SH.PatternConstraintComponent, SH.LanguageInConstraintComponent, SH.InConstraintComponent,
+}
+
+
+def value_condition(constraint: Constraint, *,
+                    hierarchy: dict[str, set[str]] | None = None) -> str | None:
+    """Return a SPARQL expression over ``?value`` that is true when the value violates.
+
+    Returns:
+        The expression, or None when the component is not a value-level one.
+
+    Raises:
+        ShapesError: when a parameter value is malformed.
+    """
+    comp, p = constraint.component, constraint.params
+    if comp == SH.ClassConstraintComponent:
+        return (f"NOT EXISTS {{ {instance_of('?value', p[SH['class']], hierarchy)} }}")
+    if comp == SH.DatatypeConstraintComponent:
+        return (f"!{datatype_ok(str(p[SH.datatype]))}")
+    if comp == SH.NodeKindConstraintComponent:
+        kind = p[SH.nodeKind]
+        if kind not in NODE_KINDS:
+            raise ShapesError(f"unknown sh:nodeKind {kind}")
+        return (f"!{NODE_KINDS[kind]}")
+    for param, op in ((SH.minExclusive, ">"), (SH.minInclusive, ">="),
+                      (SH.maxExclusive, "<"), (SH.maxInclusive, "<=")):
+        if param in p:
+            return (f"!COALESCE(?value {op} {to_sparql(p[param])}, false)")
+    if comp in (SH.MinLengthConstraintComponent, SH.MaxLengthConstraintComponent):
+        param, op = ((SH.minLength, ">=") if comp == SH.MinLengthConstraintComponent
+                     else (SH.maxLength, "<="))
+        n = int(p[param])
+        return (f"isBlank(?value) || !COALESCE(STRLEN(STR(?value)) {op} {n}, false)")
+    if comp == SH.PatternConstraintComponent:
+        pattern = to_sparql(Literal(str(p[SH.pattern])))
+        flags = p.get(SH.flags)
+        flag_arg = f", {to_sparql(Literal(str(flags)))}" if flags is not None else ""
+        return (f"isBlank(?value) || !COALESCE(REGEX(STR(?value), {pattern}{flag_arg}), "
+                        "false)")
+    if comp == SH.LanguageInConstraintComponent:
+        tests = " || ".join(f"langMatches(lang(?value), {to_sparql(Literal(str(t)))})"
+                            for t in p[SH.languageIn]) or "false"
+        return (f"!COALESCE({tests}, false)")
+    if comp == SH.InConstraintComponent:
+        members = [to_sparql(m) for m in p[SH["in"]] if not isinstance(m, BNode)]
+        if not members:
+            return ("true")
+        return (f"NOT EXISTS {{ VALUES ?in {{ {' '.join(members)} }} "
+                        "FILTER(sameTerm(?value, ?in)) }")
+    return None
 
 
 def constraint_query(shape: Shape, constraint: Constraint, focus: str, *,
@@ -158,40 +217,9 @@ def constraint_query(shape: Shape, constraint: Constraint, focus: str, *,
     def filtered(cond: str) -> str:
         return f"SELECT DISTINCT ?this ?value WHERE {{ {values_union(shape, focus)} FILTER({cond}) }}"
 
-    if comp == SH.ClassConstraintComponent:
-        return filtered(f"NOT EXISTS {{ {instance_of('?value', p[SH['class']], hierarchy)} }}")
-    if comp == SH.DatatypeConstraintComponent:
-        return filtered(f"!{datatype_ok(str(p[SH.datatype]))}")
-    if comp == SH.NodeKindConstraintComponent:
-        kind = p[SH.nodeKind]
-        if kind not in NODE_KINDS:
-            raise ShapesError(f"unknown sh:nodeKind {kind}")
-        return filtered(f"!{NODE_KINDS[kind]}")
-    for param, op in ((SH.minExclusive, ">"), (SH.minInclusive, ">="),
-                      (SH.maxExclusive, "<"), (SH.maxInclusive, "<=")):
-        if param in p:
-            return filtered(f"!COALESCE(?value {op} {to_sparql(p[param])}, false)")
-    if comp in (SH.MinLengthConstraintComponent, SH.MaxLengthConstraintComponent):
-        param, op = ((SH.minLength, ">=") if comp == SH.MinLengthConstraintComponent
-                     else (SH.maxLength, "<="))
-        n = int(p[param])
-        return filtered(f"isBlank(?value) || !COALESCE(STRLEN(STR(?value)) {op} {n}, false)")
-    if comp == SH.PatternConstraintComponent:
-        pattern = to_sparql(Literal(str(p[SH.pattern])))
-        flags = p.get(SH.flags)
-        flag_arg = f", {to_sparql(Literal(str(flags)))}" if flags is not None else ""
-        return filtered(f"isBlank(?value) || !COALESCE(REGEX(STR(?value), {pattern}{flag_arg}), "
-                        "false)")
-    if comp == SH.LanguageInConstraintComponent:
-        tests = " || ".join(f"langMatches(lang(?value), {to_sparql(Literal(str(t)))})"
-                            for t in p[SH.languageIn]) or "false"
-        return filtered(f"!COALESCE({tests}, false)")
-    if comp == SH.InConstraintComponent:
-        members = [to_sparql(m) for m in p[SH["in"]] if not isinstance(m, BNode)]
-        if not members:
-            return filtered("true")
-        return filtered(f"NOT EXISTS {{ VALUES ?in {{ {' '.join(members)} }} "
-                        "FILTER(sameTerm(?value, ?in)) }")
+    cond = value_condition(constraint, hierarchy=hierarchy)
+    if cond is not None:
+        return filtered(cond)
     if comp == SH.HasValueConstraintComponent:
         target = to_sparql(p[SH.hasValue])
         inner = value_pattern(shape, bound=True, value="?hv")
@@ -203,11 +231,16 @@ def constraint_query(shape: Shape, constraint: Constraint, focus: str, *,
         minimum = comp == SH.MinCountConstraintComponent
         n = int(p[SH.minCount] if minimum else p[SH.maxCount])
         if minimum and n <= 0:
-            return None if n == 0 else None
-        op = "<" if minimum else ">"
-        return (f"SELECT ?this WHERE {{ {{ SELECT DISTINCT ?this ?value WHERE {{ "
-                f"{{ {focus} }} OPTIONAL {{ {value_pattern(shape)} }} }} }} }} "
-                f"GROUP BY ?this HAVING (COUNT(?value) {op} {n})")
+            return None
+        if minimum and n == 1:
+            # the common case, without grouping: focus nodes that have no value at all
+            return (f"SELECT DISTINCT ?this WHERE {{ {focus} "
+                    f"FILTER NOT EXISTS {{ {value_pattern(shape, value='?v_any')} }} }}")
+        if minimum:
+            return (f"SELECT ?this WHERE {{ {focus} OPTIONAL {{ {value_pattern(shape)} }} }} "
+                    f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) < {n})")
+        return (f"SELECT ?this WHERE {{ {values_union(shape, focus)} }} "
+                f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) > {n})")
     if comp == SH.UniqueLangConstraintComponent:
         flag = p[SH.uniqueLang]
         if not is_true(flag):
@@ -244,6 +277,27 @@ def constraint_query(shape: Shape, constraint: Constraint, focus: str, *,
     return None
 
 
+def combined_value_query(shape: Shape, conditions: list[str], focus: str, *,
+                         with_missing: bool = False) -> str:
+    """Return one SELECT checking several value-level conditions: ``?c<i>`` true = violated.
+
+    One scan of the value nodes replaces one query per constraint. With ``with_missing`` (a
+    property shape with sh:minCount 1 and a path that cannot be empty) the values are OPTIONAL
+    and ``?m`` is true for a focus node without any value.
+    """
+    binds = " ".join(f"BIND(COALESCE(BOUND(?value) && ({c}), false) AS ?c{i})"
+                     for i, c in enumerate(conditions))
+    flags = [f"?c{i}" for i in range(len(conditions))]
+    if with_missing and shape.path is not None and not shape.path.may_be_empty():
+        flags.append("?m")
+        body = (f"{focus} OPTIONAL {{ ?this {shape.path.to_sparql()} ?value . }} "
+                "BIND(!BOUND(?value) AS ?m)")
+    else:
+        body = values_union(shape, focus)
+    return (f"SELECT DISTINCT ?this ?value {' '.join(flags)} WHERE {{ {body} "
+            f"{binds} FILTER({' || '.join(flags)}) }}")
+
+
 def focus_values(shape: Shape, focus: str) -> str:
     """Return a SELECT of every (focus node, value node) pair of ``shape``."""
     return f"SELECT DISTINCT ?this ?value WHERE {{ {values_union(shape, focus)} }}"
@@ -277,6 +331,9 @@ def target_pattern(shape: Shape, *, hierarchy: dict[str, set[str]] | None = None
             branches.append(f"?t_any {term} ?this .")
     if not branches:
         return None
+    if len(branches) == 1:
+        # one target: no DISTINCT sub-select (each query projects DISTINCT or groups by ?this)
+        return f"{{ {branches[0]} }}"
     union = " UNION ".join(f"{{ {b} }}" for b in branches)
     return f"{{ SELECT DISTINCT ?this WHERE {{ {union} }} }}"
 

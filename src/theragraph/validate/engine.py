@@ -35,6 +35,7 @@ _ALL_NODES = "{ SELECT DISTINCT ?this WHERE { { ?this ?f_p ?f_o } UNION { ?f_s ?
 Fallback = Callable[[set[Node]], list[ValidationResult]]
 
 
+
 @dataclass(slots=True)
 class Focus:
     """The focus nodes of one shape: a SPARQL pattern binding ``?this``, and/or explicit nodes."""
@@ -73,6 +74,7 @@ class FastEngine:
         self.fallback_shapes: list[Node] = []
         self._raw_focus: dict[int, Any] = {}
         self._shapes_loaded = False
+        self.hierarchy: dict[str, set[str]] = {}
 
     # -- running queries -------------------------------------------------------------------------
 
@@ -107,6 +109,7 @@ class FastEngine:
             ShapesError: when a shape is malformed or a SPARQL constraint is unsupported.
         """
         results: list[ValidationResult] = []
+        self.hierarchy = self._class_hierarchy()
         custom = self.shapes.custom_component_shapes()
         delegated: set[Node] = set()
         for shape in self.shapes.top_level():
@@ -116,7 +119,7 @@ class FastEngine:
             if reach & custom:
                 delegated |= reach
                 continue
-            pattern = cq.target_pattern(shape, hierarchy=self.data.hierarchy)
+            pattern = cq.target_pattern(shape, hierarchy=self.hierarchy)
             blank_targets = tuple(to_ox(o) for p, o in shape.targets
                                   if p == SH.targetNode and isinstance(o, BNode))
             focus = Focus(pattern=pattern, nodes=blank_targets)
@@ -134,6 +137,32 @@ class FastEngine:
                                   notes=self.notes, engine="fast")
         return report
 
+    def _class_hierarchy(self) -> dict[str, set[str]]:
+        """Return the subclasses of every class the shapes name, from the data and the ontology.
+
+        One query per class here saves an ``rdf:type/rdfs:subClassOf*`` path in every check.
+        """
+        g = self.shapes.graph
+        classes = set(g.objects(None, SH.targetClass)) | set(g.objects(None, SH["class"]))
+        classes |= {s.node for s in self.shapes.shapes.values()
+                    if (SH.targetClass, s.node) in s.targets}
+        out: dict[str, set[str]] = {}
+        for cls in classes:
+            if not isinstance(cls, URIRef):
+                continue
+            subs = {str(cls)} | self.data.hierarchy.get(str(cls), set())
+            rows = self.data.select(
+                f"SELECT DISTINCT ?sub WHERE {{ ?sub <http://www.w3.org/2000/01/rdf-schema#"
+                f"subClassOf>+ <{cls}> }}")
+            subs |= {r["sub"].value for r in rows if isinstance(r["sub"], ox.NamedNode)}
+            if any(isinstance(r["sub"], ox.BlankNode) for r in rows):
+                continue  # a blank-node subclass cannot be named: keep the path form
+            # subclasses of subclasses declared only in the ontology
+            for sub in list(subs):
+                subs |= self.data.hierarchy.get(sub, set())
+            out[str(cls)] = subs
+        return out
+
     def validate_shape(self, shape: Shape, focus: Focus) -> list[ValidationResult]:
         """Validate ``shape`` for every node of ``focus``."""
         if shape.deactivated:
@@ -141,8 +170,26 @@ class FastEngine:
         results: list[ValidationResult] = []
         self._stack.append(shape.node)
         try:
+            combined: list[tuple[Constraint, str]] = []
+            min_one = None
+            if shape.path is not None and not shape.path.may_be_empty():
+                min_one = next((c for c in shape.constraints
+                                if c.component == SH.MinCountConstraintComponent
+                                and int(c.params[SH.minCount]) == 1), None)
             for constraint in shape.constraints:
-                results.extend(self._check(shape, constraint, focus))
+                cond = None
+                if constraint is min_one:
+                    continue
+                if constraint.component in cq.VALUE_COMPONENTS and not (
+                        constraint.component == SH.DatatypeConstraintComponent
+                        and self.data.originals):
+                    cond = cq.value_condition(constraint, hierarchy=self.hierarchy)
+                if cond is not None:
+                    combined.append((constraint, cond))
+                else:
+                    results.extend(self._check(shape, constraint, focus))
+            if combined or min_one is not None:
+                results.extend(self._check_values(shape, combined, focus, min_one=min_one))
         finally:
             self._stack.pop()
         return results
@@ -202,7 +249,7 @@ class FastEngine:
             c.params["allowed"] = cq.allowed_closed_predicates(self.shapes, shape)
         query = None
         try:
-            query = cq.constraint_query(shape, c, "{focus}", hierarchy=self.data.hierarchy)
+            query = cq.constraint_query(shape, c, "{focus}", hierarchy=self.hierarchy)
         except ShapesError:
             raise
         if query is None:
@@ -223,6 +270,26 @@ class FastEngine:
             else:
                 for form in self._forms(value):
                     out.append(self._result(shape, comp, r["this"], value=form))
+        return out
+
+    def _check_values(self, shape: Shape, combined: list[tuple[Constraint, str]],
+                      focus: Focus, *, min_one: Constraint | None = None
+                      ) -> list[ValidationResult]:
+        """Check all value-level constraints of ``shape`` (and sh:minCount 1) in one query."""
+        query = cq.combined_value_query(shape, [c for _, c in combined], "{focus}",
+                                        with_missing=min_one is not None)
+        rows = self._select(lambda f: query.replace("{focus}", f), focus)
+        out: list[ValidationResult] = []
+        true = ox.Literal(True)
+        if min_one is not None:
+            missing = dict.fromkeys(r["this"] for r in rows if r["m"] == true)
+            out.extend(self._result(shape, min_one.component, f) for f in missing)
+        for i, (constraint, _) in enumerate(combined):
+            var = f"c{i}"
+            for r in rows:
+                if r[var] == true:
+                    out.append(self._result(shape, constraint.component, r["this"],
+                                            value=r["value"]))
         return out
 
     def _forms(self, value: Any) -> list[Any]:
