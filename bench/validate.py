@@ -134,27 +134,30 @@ def main(argv: list[str] | None = None) -> int:
     store = build_store(args.store, args.patients)
     n = store.count_quads()
     print(f"store: {n:,} quads in {len(store.named_graphs()):,} named graphs "
-          f"(built/opened in {time.perf_counter() - t0:.1f} s)")
+          f"(built/opened in {time.perf_counter() - t0:.1f} s)", flush=True)
 
-    t0 = time.perf_counter()
+    # Wall time and CPU time (all threads of this process): the team's machines are shared, so
+    # CPU seconds are the steadier comparison; both are reported.
+    t0, c0 = time.perf_counter(), time.process_time()
     fast = validate_store(store, shapes=[SHAPES], ontology=[])
-    fast_s = time.perf_counter() - t0
-    print(f"fast:    {fast_s:7.2f} s  {len(fast.results):,} results  "
-          f"{dict(Counter(r.code for r in fast.results))}")
+    fast_s, fast_cpu = time.perf_counter() - t0, time.process_time() - c0
+    print(f"fast:    {fast_s:7.2f} s wall  {fast_cpu:7.2f} s CPU  {len(fast.results):,} results  "
+          f"{dict(Counter(r.code for r in fast.results))}", flush=True)
     if args.skip_pyshacl:
         return 0
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     graph = store_graph(store)
-    load_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    load_s, load_cpu = time.perf_counter() - t0, time.process_time() - c0
+    t0, c0 = time.perf_counter(), time.process_time()
     ref = validate_pyshacl(graph, parse_graph([SHAPES]))
-    ref_s = time.perf_counter() - t0
-    print(f"pyshacl: {ref_s:7.2f} s validation (+{load_s:.2f} s loading the store into rdflib)  "
-          f"{len(ref.results):,} results")
+    ref_s, ref_cpu = time.perf_counter() - t0, time.process_time() - c0
+    print(f"pyshacl: {ref_s:7.2f} s wall  {ref_cpu:7.2f} s CPU  {len(ref.results):,} results "
+          f"(+ {load_s:.2f} s wall / {load_cpu:.2f} s CPU loading the store into rdflib)")
     same = fast.keys() == ref.keys()
     print(f"identical results: {same}")
-    print(f"speed-up: {ref_s / fast_s:.1f}x (validation only), "
-          f"{(ref_s + load_s) / fast_s:.1f}x (including rdflib load)")
+    print(f"speed-up, validation only: {ref_s / fast_s:.1f}x wall, {ref_cpu / fast_cpu:.1f}x CPU; "
+          f"with pyshacl's rdflib load: {(ref_s + load_s) / fast_s:.1f}x wall, "
+          f"{(ref_cpu + load_cpu) / fast_cpu:.1f}x CPU")
     return 0 if same else 1
 
 

@@ -9,7 +9,10 @@ engine cannot compile is validated by pyshacl instead, and the report says so in
 from __future__ import annotations
 
 import logging
+import os
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -56,7 +59,7 @@ class FastEngine:
     """Validate a :class:`DataGraph` against a :class:`ShapesGraph` with SPARQL."""
 
     def __init__(self, shapes: ShapesGraph, data: DataGraph, *,
-                 fallback: Fallback | None = None) -> None:
+                 fallback: Fallback | None = None, workers: int | None = None) -> None:
         """Prepare to validate ``data`` against ``shapes``.
 
         Args:
@@ -64,12 +67,14 @@ class FastEngine:
             data: the data graph.
             fallback: validates the shapes this engine cannot compile (pyshacl), returning their
                 results; without it such shapes raise :class:`ShapesError`.
+            workers: threads running independent checks (default: CPU count, at most 8).
         """
         self.shapes = shapes
         self.data = data
         self.fallback = fallback
+        self.workers = workers if workers is not None else min(8, os.cpu_count() or 1)
         self._conform_cache: dict[tuple[Node, frozenset[Any]], set[Any]] = {}
-        self._stack: list[Node] = []
+        self._local = threading.local()
         self.notes: list[str] = []
         self.fallback_shapes: list[Node] = []
         self._raw_focus: dict[int, Any] = {}
@@ -112,6 +117,7 @@ class FastEngine:
         self.hierarchy = self._class_hierarchy()
         custom = self.shapes.custom_component_shapes()
         delegated: set[Node] = set()
+        tasks: list[Callable[[], list[ValidationResult]]] = []
         for shape in self.shapes.top_level():
             if shape.deactivated:
                 continue
@@ -123,7 +129,8 @@ class FastEngine:
             blank_targets = tuple(to_ox(o) for p, o in shape.targets
                                   if p == SH.targetNode and isinstance(o, BNode))
             focus = Focus(pattern=pattern, nodes=blank_targets)
-            results.extend(self.validate_shape(shape, focus))
+            tasks.extend(self._tasks(shape, focus))
+        results.extend(self._run_tasks(tasks))
         if delegated:
             if self.fallback is None:
                 raise ShapesError("shapes use SPARQL-based constraint components, which the fast "
@@ -163,12 +170,50 @@ class FastEngine:
             out[str(cls)] = subs
         return out
 
+    @property
+    def _stack(self) -> list[Node]:
+        """The shapes being validated in this thread (recursion guard)."""
+        stack = getattr(self._local, "stack", None)
+        if stack is None:
+            stack = self._local.stack = []
+        return stack
+
+    def _tasks(self, shape: Shape, focus: Focus) -> list[Callable[[], list[ValidationResult]]]:
+        """Split a top-level shape into independent checks that can run concurrently.
+
+        Property shapes of a node shape share its focus nodes, so they split further.
+        """
+        if shape.deactivated:
+            return []
+        tasks: list[Callable[[], list[ValidationResult]]] = []
+        rest: list[Constraint] = []
+        for c in shape.constraints:
+            if c.component == SH.PropertyConstraintComponent and shape.path is None:
+                prop = self.shapes.shape(c.params[SH.property])
+                tasks.extend(self._tasks(prop, focus))
+            else:
+                rest.append(c)
+        if rest:
+            part = Shape(node=shape.node, path=shape.path, targets=shape.targets,
+                         constraints=rest, severity=shape.severity, messages=shape.messages)
+            tasks.append(lambda: self.validate_shape(part, focus))
+        return tasks
+
+    def _run_tasks(self, tasks: list[Callable[[], list[ValidationResult]]]
+                   ) -> list[ValidationResult]:
+        """Run checks on a thread pool (pyoxigraph releases the GIL while a query runs)."""
+        workers = min(len(tasks), self.workers)
+        if workers <= 1:
+            return [r for task in tasks for r in task()]
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return [r for rows in pool.map(lambda t: t(), tasks) for r in rows]
+
     def validate_shape(self, shape: Shape, focus: Focus) -> list[ValidationResult]:
         """Validate ``shape`` for every node of ``focus``."""
         if shape.deactivated:
             return []
         results: list[ValidationResult] = []
-        self._stack.append(shape.node)
+        self._stack.append(shape.node)  # per thread (see _stack)
         try:
             combined: list[tuple[Constraint, str]] = []
             min_one = None
