@@ -1,12 +1,13 @@
 """Benchmark: whole-store SHACL validation, fast (SPARQL on pyoxigraph) vs pyshacl, same data.
 
-Until the synthetic cohort generator (branch ``synth``) is merged, this script writes its own
-domain-like store: per patient one named graph holding the patient (pseudonym, sex, weight), four
-imaging series (modality, injected activity, injection and series times, link to the patient) and
-three absorbed doses per series (dose in Gy, organ IRI, link to the series): 110 triples per
-patient, so 11,000 patients give just over 1 M triples. About 2 % of the values are deliberate faults
-(missing or implausible weight, negative dose, unknown modality, injection after the scan, doses
-pointing at missing series, a series without a patient) so both engines have results to agree on.
+Until the synthetic cohort generator (branch ``synth``) is merged, this script writes its
+own domain-like store: per patient one named graph holding the patient (pseudonym, sex,
+weight), four imaging series (modality, injected activity, injection and series times, link to
+the patient) and three absorbed doses per series (dose in Gy, organ IRI, link to the series):
+about 92 triples per patient, so 11,000 patients give just over 1 M triples. About 1 % of the
+values are deliberate faults (missing or implausible weight, negative dose or activity, unknown
+modality or sex, injection after the scan, doses pointing at a missing series, a series without
+a patient) so both engines have results to agree on.
 Shapes: ``bench/validate_shapes.ttl`` (5 targeted shapes, 1 nested).
 
 Run::
@@ -70,18 +71,33 @@ def patient_graph(i: int, rnd: random.Random) -> GraphWrite:
         add(ox.Triple(s, RDF_TYPE, _n(BENCH, "Series")))
         if fault() > 0.005:
             add(ox.Triple(s, _n(TG, "hasPatient"), p))
-        add(ox.Triple(s, _n(BENCH, "modality"),
-                      _lit(rnd.choice(["PT", "CT", "NM"]) if fault() > 0.01 else "XX")))
+        add(
+            ox.Triple(
+                s,
+                _n(BENCH, "modality"),
+                _lit(rnd.choice(["PT", "CT", "NM"]) if fault() > 0.01 else "XX"),
+            )
+        )
         activity = rnd.uniform(150, 7400) if fault() > 0.01 else -5.0
         add(ox.Triple(s, _n(BENCH, "injectedActivityMBq"), _lit(f"{activity:.1f}", "decimal")))
         day = 1 + (i + j) % 27
         inj_h, scan_h = 9, 10 + j
         if fault() < 0.01:
             inj_h = 23
-        add(ox.Triple(s, _n(BENCH, "injectionTime"),
-                      _lit(f"2024-03-{day:02d}T{inj_h:02d}:00:00Z", "dateTime")))
-        add(ox.Triple(s, _n(BENCH, "seriesTime"),
-                      _lit(f"2024-03-{day:02d}T{scan_h:02d}:30:00Z", "dateTime")))
+        add(
+            ox.Triple(
+                s,
+                _n(BENCH, "injectionTime"),
+                _lit(f"2024-03-{day:02d}T{inj_h:02d}:00:00Z", "dateTime"),
+            )
+        )
+        add(
+            ox.Triple(
+                s,
+                _n(BENCH, "seriesTime"),
+                _lit(f"2024-03-{day:02d}T{scan_h:02d}:30:00Z", "dateTime"),
+            )
+        )
         add(ox.Triple(s, _n(BENCH, "seriesNumber"), _lit(str(j + 1), "integer")))
         for k in range(3):
             d = _n("https://w3id.org/theragraph/id/dose/", f"{i:08d}-{j}-{k}")
@@ -89,8 +105,9 @@ def patient_graph(i: int, rnd: random.Random) -> GraphWrite:
             dose = rnd.uniform(0.1, 40) if fault() > 0.01 else -1.0
             add(ox.Triple(d, _n(BENCH, "doseGy"), _lit(f"{dose:.3f}", "decimal")))
             add(ox.Triple(d, _n(BENCH, "organ"), _n(BENCH, rnd.choice(ORGANS))))
-            target = s if fault() > 0.005 else _n("https://w3id.org/theragraph/id/series/",
-                                                  "missing")
+            target = (
+                s if fault() > 0.005 else _n("https://w3id.org/theragraph/id/series/", "missing")
+            )
             add(ox.Triple(d, _n(BENCH, "fromSeries"), target))
             add(ox.Triple(d, _n(BENCH, "method"), _lit("MIRD")))
     return GraphWrite(f"https://w3id.org/theragraph/graph/bench/{i:08d}", t)
@@ -133,16 +150,22 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     store = build_store(args.store, args.patients)
     n = store.count_quads()
-    print(f"store: {n:,} quads in {len(store.named_graphs()):,} named graphs "
-          f"(built/opened in {time.perf_counter() - t0:.1f} s)", flush=True)
+    print(
+        f"store: {n:,} quads in {len(store.named_graphs()):,} named graphs "
+        f"(built/opened in {time.perf_counter() - t0:.1f} s)",
+        flush=True,
+    )
 
     # Wall time and CPU time (all threads of this process): the team's machines are shared, so
     # CPU seconds are the steadier comparison; both are reported.
     t0, c0 = time.perf_counter(), time.process_time()
     fast = validate_store(store, shapes=[SHAPES], ontology=[])
     fast_s, fast_cpu = time.perf_counter() - t0, time.process_time() - c0
-    print(f"fast:    {fast_s:7.2f} s wall  {fast_cpu:7.2f} s CPU  {len(fast.results):,} results  "
-          f"{dict(Counter(r.code for r in fast.results))}", flush=True)
+    print(
+        f"fast:    {fast_s:7.2f} s wall  {fast_cpu:7.2f} s CPU  {len(fast.results):,} results  "
+        f"{dict(Counter(r.code for r in fast.results))}",
+        flush=True,
+    )
     if args.skip_pyshacl:
         return 0
     t0, c0 = time.perf_counter(), time.process_time()
@@ -151,13 +174,17 @@ def main(argv: list[str] | None = None) -> int:
     t0, c0 = time.perf_counter(), time.process_time()
     ref = validate_pyshacl(graph, parse_graph([SHAPES]))
     ref_s, ref_cpu = time.perf_counter() - t0, time.process_time() - c0
-    print(f"pyshacl: {ref_s:7.2f} s wall  {ref_cpu:7.2f} s CPU  {len(ref.results):,} results "
-          f"(+ {load_s:.2f} s wall / {load_cpu:.2f} s CPU loading the store into rdflib)")
+    print(
+        f"pyshacl: {ref_s:7.2f} s wall  {ref_cpu:7.2f} s CPU  {len(ref.results):,} results "
+        f"(+ {load_s:.2f} s wall / {load_cpu:.2f} s CPU loading the store into rdflib)"
+    )
     same = fast.keys() == ref.keys()
     print(f"identical results: {same}")
-    print(f"speed-up, validation only: {ref_s / fast_s:.1f}x wall, {ref_cpu / fast_cpu:.1f}x CPU; "
-          f"with pyshacl's rdflib load: {(ref_s + load_s) / fast_s:.1f}x wall, "
-          f"{(ref_cpu + load_cpu) / fast_cpu:.1f}x CPU")
+    print(
+        f"speed-up, validation only: {ref_s / fast_s:.1f}x wall, {ref_cpu / fast_cpu:.1f}x CPU; "
+        f"with pyshacl's rdflib load: {(ref_s + load_s) / fast_s:.1f}x wall, "
+        f"{(ref_cpu + load_cpu) / fast_cpu:.1f}x CPU"
+    )
     return 0 if same else 1
 
 

@@ -60,9 +60,14 @@ def _cardinalities(onto: Graph, cls: URIRef) -> dict[URIRef, tuple[int | None, i
         if not isinstance(prop, URIRef):
             continue
         low, high = out.get(prop, (None, None))
-        for pred, kind in ((OWL.minCardinality, "min"), (OWL.minQualifiedCardinality, "min"),
-                           (OWL.maxCardinality, "max"), (OWL.maxQualifiedCardinality, "max"),
-                           (OWL.cardinality, "exact"), (OWL.qualifiedCardinality, "exact")):
+        for pred, kind in (
+            (OWL.minCardinality, "min"),
+            (OWL.minQualifiedCardinality, "min"),
+            (OWL.maxCardinality, "max"),
+            (OWL.maxQualifiedCardinality, "max"),
+            (OWL.cardinality, "exact"),
+            (OWL.qualifiedCardinality, "exact"),
+        ):
             value = onto.value(sup, pred)
             if value is None:
                 continue
@@ -97,8 +102,11 @@ def generate(onto_path: Path, exceptions: dict) -> Graph:
         out.add((ps, RDF.type, SH.PropertyShape))
         out.add((ps, SH.path, prop))
         rng = onto.value(prop, RDFS.range)
-        if (prop, RDF.type, OWL.DatatypeProperty) in onto and isinstance(rng, URIRef) and (
-                str(rng).startswith(str(XSD)) or rng == RDF.langString):
+        if (
+            (prop, RDF.type, OWL.DatatypeProperty) in onto
+            and isinstance(rng, URIRef)
+            and (str(rng).startswith(str(XSD)) or rng == RDF.langString)
+        ):
             out.add((ps, SH.datatype, rng))
         elif (prop, RDF.type, OWL.ObjectProperty) in onto:
             out.add((ps, SH.nodeKind, SH.IRI))
@@ -113,9 +121,11 @@ def generate(onto_path: Path, exceptions: dict) -> Graph:
         if prop in severities:
             out.add((ps, SH.severity, severities[prop]))
 
-    classes = sorted(c for c in onto.subjects(RDF.type, OWL.Class)
-                     if isinstance(c, URIRef) and str(c).startswith(str(TG))
-                     and c not in skip_classes)
+    classes = sorted(
+        c
+        for c in onto.subjects(RDF.type, OWL.Class)
+        if isinstance(c, URIRef) and str(c).startswith(str(TG)) and c not in skip_classes
+    )
     for cls in classes:
         shape = TGSH[_local(cls)]
         out.add((shape, RDF.type, SH.NodeShape))
@@ -130,9 +140,11 @@ def generate(onto_path: Path, exceptions: dict) -> Graph:
                 low = max(low or 0, extra)
             property_shape(shape, prop, low, high)
     # object properties with a range and no domain: check the objects' class
-    for prop in sorted(p for p in onto.subjects(RDF.type, OWL.ObjectProperty)
-                       if isinstance(p, URIRef) and p not in skip_props
-                       and onto.value(p, RDFS.domain) is None):
+    for prop in sorted(
+        p
+        for p in onto.subjects(RDF.type, OWL.ObjectProperty)
+        if isinstance(p, URIRef) and p not in skip_props and onto.value(p, RDFS.domain) is None
+    ):
         rng = onto.value(prop, RDFS.range)
         if not isinstance(rng, URIRef) or isinstance(rng, BNode):
             continue
@@ -141,8 +153,15 @@ def generate(onto_path: Path, exceptions: dict) -> Graph:
         out.add((shape, SH.targetObjectsOf, prop))
         out.add((shape, SH.nodeKind, SH.IRI))
         out.add((shape, SH["class"], rng))
-        out.add((shape, SH.message, Literal(
-            f"the object of {_local(prop)} must be a {_local(rng)} in the store", lang="en")))
+        out.add(
+            (
+                shape,
+                SH.message,
+                Literal(
+                    f"the object of {_local(prop)} must be a {_local(rng)} in the store", lang="en"
+                ),
+            )
+        )
     return out
 
 

@@ -30,8 +30,18 @@ def _quiet_rdflib() -> None:
 
 def test_data_mode_prints_validation_report_as_turtle() -> None:
     case = W3C / "property" / "datatype-ill-formed"
-    result = runner.invoke(app, ["validate", "--data", f"{case}-data.ttl",
-                                 "--shapes", f"{case}-shapes.ttl", "--format", "ttl"])
+    result = runner.invoke(
+        app,
+        [
+            "validate",
+            "--data",
+            f"{case}-data.ttl",
+            "--shapes",
+            f"{case}-shapes.ttl",
+            "--format",
+            "ttl",
+        ],
+    )
     assert result.exit_code == 1
     report = Graph().parse(data=result.stdout, format="turtle")
     values = {str(v) for v in report.objects(None, SH.value)}
@@ -42,17 +52,32 @@ def test_data_mode_prints_validation_report_as_turtle() -> None:
 @pytest.mark.parametrize("engine", ["fast", "pyshacl"])
 def test_conforming_data_exits_zero(engine: str) -> None:
     case = W3C / "property" / "minCount-002.ttl"  # a case whose data conforms
-    result = runner.invoke(app, ["validate", "--data", str(case), "--shapes", str(case),
-                                 "--engine", engine, "--format", "json"])
+    result = runner.invoke(
+        app,
+        [
+            "validate",
+            "--data",
+            str(case),
+            "--shapes",
+            str(case),
+            "--engine",
+            engine,
+            "--format",
+            "json",
+        ],
+    )
     assert result.exit_code == 0, result.stdout
     assert json.loads(result.stdout)["conforms"] is True
 
 
-@pytest.mark.parametrize("args", [
-    ["--format", "xml"],
-    ["--engine", "jena"],
-    ["--data", str(W3C / "node" / "class-001.ttl")],  # --data without --shapes
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--format", "xml"],
+        ["--engine", "jena"],
+        ["--data", str(W3C / "node" / "class-001.ttl")],  # --data without --shapes
+    ],
+)
 def test_usage_errors_exit_two(args: list[str]) -> None:
     result = runner.invoke(app, ["validate", *args])
     assert result.exit_code == 2
@@ -75,12 +100,20 @@ def _store_with_patients(path: Path) -> None:
     writes = []
     for i, pseudonym in enumerate(["a" * 32, "b" * 32, "NOT-HEX"]):
         p = ox.NamedNode(f"https://w3id.org/theragraph/id/patient/{i}")
-        writes.append(GraphWrite(f"https://w3id.org/theragraph/graph/fhir/Patient/{i}", [
-            ox.Triple(p, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
-                      ox.NamedNode(TG + "Patient")),
-            ox.Triple(p, ox.NamedNode(TG + "pseudonym"), ox.Literal(pseudonym)),
-            ox.Triple(p, ox.NamedNode(TG + "sex"), ox.Literal("female" if i else "F")),
-        ]))
+        writes.append(
+            GraphWrite(
+                f"https://w3id.org/theragraph/graph/fhir/Patient/{i}",
+                [
+                    ox.Triple(
+                        p,
+                        ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+                        ox.NamedNode(TG + "Patient"),
+                    ),
+                    ox.Triple(p, ox.NamedNode(TG + "pseudonym"), ox.Literal(pseudonym)),
+                    ox.Triple(p, ox.NamedNode(TG + "sex"), ox.Literal("female" if i else "F")),
+                ],
+            )
+        )
     store.replace_graphs(writes)
     store.close()
 
@@ -88,8 +121,10 @@ def _store_with_patients(path: Path) -> None:
 @pytest.mark.parametrize("engine", ["fast", "pyshacl"])
 def test_store_mode_reports_violations_by_code(tmp_path: Path, engine: str) -> None:
     _store_with_patients(tmp_path / "store")
-    result = runner.invoke(app, ["validate", "--store", str(tmp_path / "store"),
-                                 "--engine", engine, "--format", "json"])
+    result = runner.invoke(
+        app,
+        ["validate", "--store", str(tmp_path / "store"), "--engine", engine, "--format", "json"],
+    )
     assert result.exit_code == 1
     report = json.loads(result.stdout)
     codes = sorted((r["code"], r["severity"]) for r in report["results"])

@@ -21,20 +21,29 @@ _ENGINES = ("fast", "pyshacl")
 def validate_command(
     store: str | None = typer.Option(None, "--store", help=STORE_HELP),
     data: list[Path] = typer.Option(
-        None, "--data", help="Validate these RDF files instead of the store (repeat for more).",
-        exists=True, dir_okay=False, readable=True,
+        None,
+        "--data",
+        help="Validate these RDF files instead of the store (repeat for more).",
+        exists=True,
+        dir_okay=False,
+        readable=True,
     ),
     shapes: list[Path] = typer.Option(
-        None, "--shapes",
+        None,
+        "--shapes",
         help="Shapes files (repeat for more); default: every shapes/**/*.ttl of Theragraph.",
-        exists=True, dir_okay=False, readable=True,
+        exists=True,
+        dir_okay=False,
+        readable=True,
     ),
     engine: str = typer.Option(
-        "fast", "--engine",
+        "fast",
+        "--engine",
         help="fast (SHACL compiled to SPARQL, run in the store) or pyshacl (the reference).",
     ),
     output_format: str = typer.Option(
-        "text", "--format",
+        "text",
+        "--format",
         help="text (summary by shape and severity), json, or ttl (the sh:ValidationReport).",
     ),
 ) -> None:
@@ -64,8 +73,7 @@ def validate_command(
             # read-only: no write lock, so validation runs beside a running ingest or server.
             # (OxigraphStore.close() flushes, which a read-only instance refuses; not called.)
             db = open_store_or_exit(store, read_only=True)
-            report = validate_store(db, shapes=shapes or None,
-                                    engine=engine)  # type: ignore[arg-type]
+            report = validate_store(db, shapes=shapes or None, engine=engine)  # type: ignore[arg-type]
     except ShapesError as exc:
         err_console.print(
             f"[red]error[/red] \\[shacl.shapes] the shapes graph cannot be used: {exc}"

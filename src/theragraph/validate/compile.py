@@ -27,20 +27,37 @@ RDFS_NS = "http://www.w3.org/2000/01/rdf-schema#"
 #: violate sh:datatype).
 CASTABLE = {
     f"{XSD}{t}"
-    for t in ("boolean", "double", "float", "decimal", "integer", "dateTime", "date", "time",
-              "duration", "yearMonthDuration", "dayTimeDuration")
+    for t in (
+        "boolean",
+        "double",
+        "float",
+        "decimal",
+        "integer",
+        "dateTime",
+        "date",
+        "time",
+        "duration",
+        "yearMonthDuration",
+        "dayTimeDuration",
+    )
 }
 
 #: Integer subtypes: well-formed when the lexical form is an integer within the range.
 INTEGER_RANGES: dict[str, tuple[int | None, int | None]] = {
     f"{XSD}{name}": rng
     for name, rng in {
-        "nonNegativeInteger": (0, None), "positiveInteger": (1, None),
-        "nonPositiveInteger": (None, 0), "negativeInteger": (None, -1),
-        "long": (-(2**63), 2**63 - 1), "int": (-(2**31), 2**31 - 1),
-        "short": (-32768, 32767), "byte": (-128, 127),
-        "unsignedLong": (0, 2**64 - 1), "unsignedInt": (0, 2**32 - 1),
-        "unsignedShort": (0, 65535), "unsignedByte": (0, 255),
+        "nonNegativeInteger": (0, None),
+        "positiveInteger": (1, None),
+        "nonPositiveInteger": (None, 0),
+        "negativeInteger": (None, -1),
+        "long": (-(2**63), 2**63 - 1),
+        "int": (-(2**31), 2**31 - 1),
+        "short": (-32768, 32767),
+        "byte": (-128, 127),
+        "unsignedLong": (0, 2**64 - 1),
+        "unsignedInt": (0, 2**32 - 1),
+        "unsignedShort": (0, 65535),
+        "unsignedByte": (0, 255),
     }.items()
 }
 
@@ -54,8 +71,9 @@ NODE_KINDS: dict[URIRef, str] = {
 }
 
 
-def value_pattern(shape: Shape, *, bound: bool = False, this: str = "?this",
-                  value: str = "?value") -> str:
+def value_pattern(
+    shape: Shape, *, bound: bool = False, this: str = "?this", value: str = "?value"
+) -> str:
     """Return a group pattern that relates the focus node to each value node of ``shape``.
 
     Args:
@@ -71,8 +89,9 @@ def value_pattern(shape: Shape, *, bound: bool = False, this: str = "?this",
     return path_pattern(shape.path, this=this, value=value, bound=bound)
 
 
-def path_pattern(path: Path, *, this: str = "?this", value: str = "?value",
-                 bound: bool = False) -> str:
+def path_pattern(
+    path: Path, *, this: str = "?this", value: str = "?value", bound: bool = False
+) -> str:
     """Return ``this PATH value``, adding the zero-length match SPARQL engines skip.
 
     A zero-length path relates every focus node to itself, even one absent from the data graph
@@ -96,8 +115,10 @@ def values_union(shape: Shape, focus: str) -> str:
         return f"{focus} BIND(?this AS ?value)"
     if not shape.path.may_be_empty():
         return f"{focus} ?this {shape.path.to_sparql()} ?value ."
-    return (f"{{ {focus} ?this {shape.path.to_sparql()} ?value . }} UNION "
-            f"{{ {focus} BIND(?this AS ?value) }}")
+    return (
+        f"{{ {focus} ?this {shape.path.to_sparql()} ?value . }} UNION "
+        f"{{ {focus} BIND(?this AS ?value) }}"
+    )
 
 
 def datatype_ok(datatype: str) -> str:
@@ -140,16 +161,24 @@ def instance_of(var: str, cls: Node, hierarchy: dict[str, set[str]] | None = Non
 
 #: Components whose check looks at one value node at a time (they combine into one query).
 VALUE_COMPONENTS = {
-    SH.ClassConstraintComponent, SH.DatatypeConstraintComponent, SH.NodeKindConstraintComponent,
-    SH.MinExclusiveConstraintComponent, SH.MinInclusiveConstraintComponent,
-    SH.MaxExclusiveConstraintComponent, SH.MaxInclusiveConstraintComponent,
-    SH.MinLengthConstraintComponent, SH.MaxLengthConstraintComponent,
-    SH.PatternConstraintComponent, SH.LanguageInConstraintComponent, SH.InConstraintComponent,
+    SH.ClassConstraintComponent,
+    SH.DatatypeConstraintComponent,
+    SH.NodeKindConstraintComponent,
+    SH.MinExclusiveConstraintComponent,
+    SH.MinInclusiveConstraintComponent,
+    SH.MaxExclusiveConstraintComponent,
+    SH.MaxInclusiveConstraintComponent,
+    SH.MinLengthConstraintComponent,
+    SH.MaxLengthConstraintComponent,
+    SH.PatternConstraintComponent,
+    SH.LanguageInConstraintComponent,
+    SH.InConstraintComponent,
 }
 
 
-def value_condition(constraint: Constraint, *,
-                    hierarchy: dict[str, set[str]] | None = None) -> str | None:
+def value_condition(
+    constraint: Constraint, *, hierarchy: dict[str, set[str]] | None = None
+) -> str | None:
     """Return a SPARQL expression over ``?value`` that is true when the value violates.
 
     Returns:
@@ -160,50 +189,67 @@ def value_condition(constraint: Constraint, *,
     """
     comp, p = constraint.component, constraint.params
     if comp == SH.ClassConstraintComponent:
-        return (f"NOT EXISTS {{ {instance_of('?value', p[SH['class']], hierarchy)} }}")
+        return f"NOT EXISTS {{ {instance_of('?value', p[SH['class']], hierarchy)} }}"
     if comp == SH.DatatypeConstraintComponent:
-        return (f"!{datatype_ok(str(p[SH.datatype]))}")
+        return f"!{datatype_ok(str(p[SH.datatype]))}"
     if comp == SH.NodeKindConstraintComponent:
         kind = p[SH.nodeKind]
         if kind not in NODE_KINDS:
             raise ShapesError(f"unknown sh:nodeKind {kind}")
-        return (f"!{NODE_KINDS[kind]}")
-    for param, op in ((SH.minExclusive, ">"), (SH.minInclusive, ">="),
-                      (SH.maxExclusive, "<"), (SH.maxInclusive, "<=")):
+        return f"!{NODE_KINDS[kind]}"
+    for param, op in (
+        (SH.minExclusive, ">"),
+        (SH.minInclusive, ">="),
+        (SH.maxExclusive, "<"),
+        (SH.maxInclusive, "<="),
+    ):
         if param in p:
-            return (f"!COALESCE(?value {op} {to_sparql(p[param])}, false)")
+            return f"!COALESCE(?value {op} {to_sparql(p[param])}, false)"
     if comp in (SH.MinLengthConstraintComponent, SH.MaxLengthConstraintComponent):
-        param, op = ((SH.minLength, ">=") if comp == SH.MinLengthConstraintComponent
-                     else (SH.maxLength, "<="))
+        param, op = (
+            (SH.minLength, ">=")
+            if comp == SH.MinLengthConstraintComponent
+            else (SH.maxLength, "<=")
+        )
         n = int(p[param])
-        return (f"isBlank(?value) || !COALESCE(STRLEN(STR(?value)) {op} {n}, false)")
+        return f"isBlank(?value) || !COALESCE(STRLEN(STR(?value)) {op} {n}, false)"
     if comp == SH.PatternConstraintComponent:
         pattern = to_sparql(Literal(str(p[SH.pattern])))
         flags = p.get(SH.flags)
         flag_arg = f", {to_sparql(Literal(str(flags)))}" if flags is not None else ""
-        return (f"isBlank(?value) || !COALESCE(REGEX(STR(?value), {pattern}{flag_arg}), "
-                        "false)")
+        return f"isBlank(?value) || !COALESCE(REGEX(STR(?value), {pattern}{flag_arg}), false)"
     if comp == SH.LanguageInConstraintComponent:
-        tests = " || ".join(f"langMatches(lang(?value), {to_sparql(Literal(str(t)))})"
-                            for t in p[SH.languageIn]) or "false"
-        return (f"!COALESCE({tests}, false)")
+        tests = (
+            " || ".join(
+                f"langMatches(lang(?value), {to_sparql(Literal(str(t)))})" for t in p[SH.languageIn]
+            )
+            or "false"
+        )
+        return f"!COALESCE({tests}, false)"
     if comp == SH.InConstraintComponent:
         members = [to_sparql(m) for m in p[SH["in"]] if not isinstance(m, BNode)]
         if not members:
-            return ("true")
-        return (f"NOT EXISTS {{ VALUES ?in {{ {' '.join(members)} }} "
-                        "FILTER(sameTerm(?value, ?in)) }")
+            return "true"
+        return (
+            f"NOT EXISTS {{ VALUES ?in {{ {' '.join(members)} }} FILTER(sameTerm(?value, ?in)) }}"
+        )
     return None
 
 
-def constraint_query(shape: Shape, constraint: Constraint, focus: str, *,
-                     hierarchy: dict[str, set[str]] | None = None) -> str | None:
+def constraint_query(
+    shape: Shape,
+    constraint: Constraint,
+    focus: str,
+    *,
+    hierarchy: dict[str, set[str]] | None = None,
+) -> str | None:
     """Compile one value-level constraint to a SELECT of the violations.
 
     Args:
         shape: the shape declaring the constraint.
         constraint: the constraint.
         focus: a group pattern binding ``?this`` to each focus node.
+        hierarchy: class IRI -> its subclasses (see :func:`instance_of`).
 
     Returns:
         The query text, or None when the component is evaluated by the engine (shape-based
@@ -215,7 +261,9 @@ def constraint_query(shape: Shape, constraint: Constraint, focus: str, *,
     comp, p = constraint.component, constraint.params
 
     def filtered(cond: str) -> str:
-        return f"SELECT DISTINCT ?this ?value WHERE {{ {values_union(shape, focus)} FILTER({cond}) }}"
+        return (
+            f"SELECT DISTINCT ?this ?value WHERE {{ {values_union(shape, focus)} FILTER({cond}) }}"
+        )
 
     cond = value_condition(constraint, hierarchy=hierarchy)
     if cond is not None:
@@ -223,8 +271,10 @@ def constraint_query(shape: Shape, constraint: Constraint, focus: str, *,
     if comp == SH.HasValueConstraintComponent:
         target = to_sparql(p[SH.hasValue])
         inner = value_pattern(shape, bound=True, value="?hv")
-        return (f"SELECT DISTINCT ?this WHERE {{ {focus} "
-                f"FILTER NOT EXISTS {{ BIND({target} AS ?hv) {inner} }} }}")
+        return (
+            f"SELECT DISTINCT ?this WHERE {{ {focus} "
+            f"FILTER NOT EXISTS {{ BIND({target} AS ?hv) {inner} }} }}"
+        )
     if comp in (SH.MinCountConstraintComponent, SH.MaxCountConstraintComponent):
         if shape.path is None:
             raise ShapesError("sh:minCount/sh:maxCount need a property shape")
@@ -234,68 +284,93 @@ def constraint_query(shape: Shape, constraint: Constraint, focus: str, *,
             return None
         if minimum and n == 1:
             # the common case, without grouping: focus nodes that have no value at all
-            return (f"SELECT DISTINCT ?this WHERE {{ {focus} "
-                    f"FILTER NOT EXISTS {{ {value_pattern(shape, value='?v_any')} }} }}")
+            return (
+                f"SELECT DISTINCT ?this WHERE {{ {focus} "
+                f"FILTER NOT EXISTS {{ {value_pattern(shape, value='?v_any')} }} }}"
+            )
         if minimum:
-            return (f"SELECT ?this WHERE {{ {focus} OPTIONAL {{ {value_pattern(shape)} }} }} "
-                    f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) < {n})")
-        return (f"SELECT ?this WHERE {{ {values_union(shape, focus)} }} "
-                f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) > {n})")
+            return (
+                f"SELECT ?this WHERE {{ {focus} OPTIONAL {{ {value_pattern(shape)} }} }} "
+                f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) < {n})"
+            )
+        return (
+            f"SELECT ?this WHERE {{ {values_union(shape, focus)} }} "
+            f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) > {n})"
+        )
     if comp == SH.UniqueLangConstraintComponent:
         flag = p[SH.uniqueLang]
         if not is_true(flag):
             return None
-        return (f"SELECT ?this ?lang WHERE {{ {{ SELECT DISTINCT ?this ?value ?lang WHERE {{ "
-                f"{values_union(shape, focus)} FILTER(isLiteral(?value) && lang(?value) != \"\") "
-                f"BIND(LCASE(lang(?value)) AS ?lang) }} }} }} GROUP BY ?this ?lang "
-                f"HAVING (COUNT(?value) > 1)")
+        return (
+            f"SELECT ?this ?lang WHERE {{ {{ SELECT DISTINCT ?this ?value ?lang WHERE {{ "
+            f'{values_union(shape, focus)} FILTER(isLiteral(?value) && lang(?value) != "") '
+            f"BIND(LCASE(lang(?value)) AS ?lang) }} }} }} GROUP BY ?this ?lang "
+            f"HAVING (COUNT(?value) > 1)"
+        )
     if comp == SH.EqualsConstraintComponent:
         other = to_sparql(p[SH.equals])
-        return (f"SELECT DISTINCT ?this ?value WHERE {{ {{ {values_union(shape, focus)} "
-                f"FILTER NOT EXISTS {{ ?this {other} ?value }} }} UNION {{ {focus} "
-                f"?this {other} ?value . FILTER NOT EXISTS {{ {value_pattern(shape, bound=True)} }}"
-                f" }} }}")
+        return (
+            f"SELECT DISTINCT ?this ?value WHERE {{ {{ {values_union(shape, focus)} "
+            f"FILTER NOT EXISTS {{ ?this {other} ?value }} }} UNION {{ {focus} "
+            f"?this {other} ?value . FILTER NOT EXISTS {{ {value_pattern(shape, bound=True)} }}"
+            f" }} }}"
+        )
     if comp == SH.DisjointConstraintComponent:
         other = to_sparql(p[SH.disjoint])
-        return (f"SELECT DISTINCT ?this ?value WHERE {{ {values_union(shape, focus)} "
-                f"?this {other} ?value . }}")
+        return (
+            f"SELECT DISTINCT ?this ?value WHERE {{ {values_union(shape, focus)} "
+            f"?this {other} ?value . }}"
+        )
     if comp in (SH.LessThanConstraintComponent, SH.LessThanOrEqualsConstraintComponent):
         strict = comp == SH.LessThanConstraintComponent
         other = to_sparql(p[SH.lessThan] if strict else p[SH.lessThanOrEquals])
         op = "<" if strict else "<="
         # One result per (value, other value) pair, as the SPARQL definition in SHACL §4.5.3.
-        return (f"SELECT DISTINCT ?this ?value ?other WHERE {{ {values_union(shape, focus)} "
-                f"?this {other} ?other . FILTER(!COALESCE(?value {op} ?other, false)) }}")
+        return (
+            f"SELECT DISTINCT ?this ?value ?other WHERE {{ {values_union(shape, focus)} "
+            f"?this {other} ?other . FILTER(!COALESCE(?value {op} ?other, false)) }}"
+        )
     if comp == SH.ClosedConstraintComponent:
         allowed = {str(i) for i in p[SH.ignoredProperties] if isinstance(i, URIRef)}
         allowed.update(str(i) for i in p.get("allowed", []))
-        not_in = (f"FILTER(?path NOT IN ({', '.join(f'<{a}>' for a in sorted(allowed))}))"
-                  if allowed else "")
-        return (f"SELECT DISTINCT ?this ?path ?value WHERE {{ {{ SELECT DISTINCT ?this ?node "
-                f"WHERE {{ {values_union(shape, focus)} BIND(?value AS ?node) }} }} "
-                f"?node ?path ?value . {not_in} }}")
+        not_in = (
+            f"FILTER(?path NOT IN ({', '.join(f'<{a}>' for a in sorted(allowed))}))"
+            if allowed
+            else ""
+        )
+        return (
+            f"SELECT DISTINCT ?this ?path ?value WHERE {{ {{ SELECT DISTINCT ?this ?node "
+            f"WHERE {{ {values_union(shape, focus)} BIND(?value AS ?node) }} }} "
+            f"?node ?path ?value . {not_in} }}"
+        )
     return None
 
 
-def combined_value_query(shape: Shape, conditions: list[str], focus: str, *,
-                         with_missing: bool = False) -> str:
+def combined_value_query(
+    shape: Shape, conditions: list[str], focus: str, *, with_missing: bool = False
+) -> str:
     """Return one SELECT checking several value-level conditions: ``?c<i>`` true = violated.
 
     One scan of the value nodes replaces one query per constraint. With ``with_missing`` (a
     property shape with sh:minCount 1 and a path that cannot be empty) the values are OPTIONAL
     and ``?m`` is true for a focus node without any value.
     """
-    binds = " ".join(f"BIND(COALESCE(BOUND(?value) && ({c}), false) AS ?c{i})"
-                     for i, c in enumerate(conditions))
+    binds = " ".join(
+        f"BIND(COALESCE(BOUND(?value) && ({c}), false) AS ?c{i})" for i, c in enumerate(conditions)
+    )
     flags = [f"?c{i}" for i in range(len(conditions))]
     if with_missing and shape.path is not None and not shape.path.may_be_empty():
         flags.append("?m")
-        body = (f"{focus} OPTIONAL {{ ?this {shape.path.to_sparql()} ?value . }} "
-                "BIND(!BOUND(?value) AS ?m)")
+        body = (
+            f"{focus} OPTIONAL {{ ?this {shape.path.to_sparql()} ?value . }} "
+            "BIND(!BOUND(?value) AS ?m)"
+        )
     else:
         body = values_union(shape, focus)
-    return (f"SELECT DISTINCT ?this ?value {' '.join(flags)} WHERE {{ {body} "
-            f"{binds} FILTER({' || '.join(flags)}) }}")
+    return (
+        f"SELECT DISTINCT ?this ?value {' '.join(flags)} WHERE {{ {body} "
+        f"{binds} FILTER({' || '.join(flags)}) }}"
+    )
 
 
 def focus_values(shape: Shape, focus: str) -> str:
@@ -305,8 +380,10 @@ def focus_values(shape: Shape, focus: str) -> str:
 
 def focus_nodes_with_values(shape: Shape, focus: str) -> str:
     """Return a SELECT of every focus node with its value nodes, unbound when it has none."""
-    return (f"SELECT DISTINCT ?this ?value WHERE {{ {{ {focus} }} "
-            f"OPTIONAL {{ {value_pattern(shape)} }} }}")
+    return (
+        f"SELECT DISTINCT ?this ?value WHERE {{ {{ {focus} }} "
+        f"OPTIONAL {{ {value_pattern(shape)} }} }}"
+    )
 
 
 def target_pattern(shape: Shape, *, hierarchy: dict[str, set[str]] | None = None) -> str | None:
@@ -315,8 +392,9 @@ def target_pattern(shape: Shape, *, hierarchy: dict[str, set[str]] | None = None
     Blank-node targets (``sh:targetNode _:b``) cannot be written in SPARQL; the engine adds them.
     """
     branches: list[str] = []
-    nodes = [to_sparql(o) for p, o in shape.targets
-             if p == SH.targetNode and not isinstance(o, BNode)]
+    nodes = [
+        to_sparql(o) for p, o in shape.targets if p == SH.targetNode and not isinstance(o, BNode)
+    ]
     if nodes:
         branches.append(f"VALUES ?this {{ {' '.join(nodes)} }}")
     for p, o in shape.targets:
@@ -355,15 +433,18 @@ def check_prebinding(select: str) -> None:
         raise ShapesError("SPARQL constraint rebinds a pre-bound variable (SHACL §5.2.1.1)")
     inner = [m.start() for m in re.finditer(r"\bSELECT\b", body, re.IGNORECASE)]
     for start in inner[1:]:
-        head = body[start:body.find("{", start)] if "{" in body[start:] else body[start:]
+        head = body[start : body.find("{", start)] if "{" in body[start:] else body[start:]
         if not re.search(r"[$?]this\b", head):
             raise ShapesError("SPARQL constraint has a subquery that does not project $this")
 
 
 def is_true(term: object) -> bool:
     """Return True for the literal ``true`` (SHACL names only true; "1" does not activate)."""
-    return isinstance(term, Literal) and str(term) == "true" and (
-        term.datatype is None or str(term.datatype).endswith("#boolean"))
+    return (
+        isinstance(term, Literal)
+        and str(term) == "true"
+        and (term.datatype is None or str(term.datatype).endswith("#boolean"))
+    )
 
 
 def allowed_closed_predicates(shapes_graph: object, shape: Shape) -> list[Node]:

@@ -45,8 +45,11 @@ class DataGraph:
         if isinstance(self.store, ox.Store):
             return list(self.store.query(sparql, substitutions=substitutions))
         named = {getattr(k, "value", k): v for k, v in (substitutions or {}).items()} or None
-        return list(self.store.query(sparql, substitutions=named,
-                                     union_default_graph=self.union_default_graph))
+        return list(
+            self.store.query(
+                sparql, substitutions=named, union_default_graph=self.union_default_graph
+            )
+        )
 
     def to_report_term(self, term: Any) -> Node:
         """Return ``term`` as written in the data (the first original, if it was changed)."""
@@ -66,15 +69,16 @@ class DataGraph:
 def _canonical_map(literals: Iterable[ox.Literal]) -> dict[Any, list[Node]]:
     """Map each literal the store would change to its canonical form, via a scratch store."""
     candidates = [
-        lit for lit in set(literals)
-        if not lit.language and lit.datatype.value != _XSD_STRING
+        lit for lit in set(literals) if not lit.language and lit.datatype.value != _XSD_STRING
     ]
     if not candidates:
         return {}
     scratch = ox.Store()
     pred = ox.NamedNode("urn:x-theragraph:v")
-    scratch.extend(ox.Quad(ox.NamedNode(f"urn:x-theragraph:{i}"), pred, lit)
-                   for i, lit in enumerate(candidates))
+    scratch.extend(
+        ox.Quad(ox.NamedNode(f"urn:x-theragraph:{i}"), pred, lit)
+        for i, lit in enumerate(candidates)
+    )
     out: dict[Any, list[Node]] = defaultdict(list)
     for quad in scratch.quads_for_pattern(None, pred, None):
         i = int(quad.subject.value.rsplit(":", 1)[1])
@@ -88,16 +92,23 @@ def _language_originals(raw: bytes, fmt: ox.RdfFormat) -> dict[Any, list[Node]]:
     """Return lower-cased language literals mapped to their mixed-case forms (via rdflib)."""
     import rdflib
 
-    name = {ox.RdfFormat.TURTLE: "turtle", ox.RdfFormat.N_TRIPLES: "nt",
-            ox.RdfFormat.N_QUADS: "nquads", ox.RdfFormat.TRIG: "trig",
-            ox.RdfFormat.RDF_XML: "xml"}.get(fmt)
+    name = {
+        ox.RdfFormat.TURTLE: "turtle",
+        ox.RdfFormat.N_TRIPLES: "nt",
+        ox.RdfFormat.N_QUADS: "nquads",
+        ox.RdfFormat.TRIG: "trig",
+        ox.RdfFormat.RDF_XML: "xml",
+    }.get(fmt)
     if name is None:
         return {}
     g = rdflib.Dataset() if name in ("nquads", "trig") else rdflib.Graph()
     g.parse(data=raw, format=name)
     out: dict[Any, list[Node]] = defaultdict(list)
-    for o in set(g.objects(None, None)) if name not in ("nquads", "trig") else set(
-            q[2] for q in g.quads()):
+    for o in (
+        set(g.objects(None, None))
+        if name not in ("nquads", "trig")
+        else set(q[2] for q in g.quads())
+    ):
         if isinstance(o, Literal) and o.language and o.language != o.language.lower():
             out[ox.Literal(str(o), language=o.language.lower())].append(o)
     return dict(out)
@@ -151,6 +162,7 @@ def load_files(paths: Sequence[Path | str]) -> tuple[DataGraph, list[ox.Quad]]:
             originals.update(_language_originals(raw, fmt))
     store.extend(quads)
     for lit, forms in _canonical_map(
-            q.object for q in quads if isinstance(q.object, ox.Literal)).items():
+        q.object for q in quads if isinstance(q.object, ox.Literal)
+    ).items():
         originals.setdefault(lit, []).extend(forms)
     return DataGraph(store, originals), quads

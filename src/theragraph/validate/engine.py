@@ -12,9 +12,9 @@ import logging
 import os
 import re
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +26,7 @@ from theragraph.validate import compile as cq
 from theragraph.validate.dataset import DataGraph
 from theragraph.validate.report import ValidationReport, ValidationResult
 from theragraph.validate.shapes import SH, Constraint, Shape, ShapesError, ShapesGraph
-from theragraph.validate.terms import from_ox, to_ox, to_sparql
+from theragraph.validate.terms import from_ox, to_ox
 
 log = logging.getLogger(__name__)
 _OWL_IMPORTS = URIRef("http://www.w3.org/2002/07/owl#imports")
@@ -36,7 +36,6 @@ _ALL_NODES = "{ SELECT DISTINCT ?this WHERE { { ?this ?f_p ?f_o } UNION { ?f_s ?
 
 
 Fallback = Callable[[set[Node]], list[ValidationResult]]
-
 
 
 @dataclass(slots=True)
@@ -58,8 +57,14 @@ class _Row:
 class FastEngine:
     """Validate a :class:`DataGraph` against a :class:`ShapesGraph` with SPARQL."""
 
-    def __init__(self, shapes: ShapesGraph, data: DataGraph, *,
-                 fallback: Fallback | None = None, workers: int | None = None) -> None:
+    def __init__(
+        self,
+        shapes: ShapesGraph,
+        data: DataGraph,
+        *,
+        fallback: Fallback | None = None,
+        workers: int | None = None,
+    ) -> None:
         """Prepare to validate ``data`` against ``shapes``.
 
         Args:
@@ -91,7 +96,7 @@ class FastEngine:
         plain = [n for n in focus.nodes if not isinstance(n, ox.BlankNode)]
         blank = [n for n in focus.nodes if isinstance(n, ox.BlankNode)]
         for i in range(0, len(plain), _CHUNK):
-            clause = f"VALUES ?this {{ {' '.join(str(n) for n in plain[i:i + _CHUNK])} }}"
+            clause = f"VALUES ?this {{ {' '.join(str(n) for n in plain[i : i + _CHUNK])} }}"
             out.extend(self.data.select(build(clause)))
         for b in blank:
             # A blank node cannot be named in SPARQL: bind it by substitution (a join on ?this).
@@ -126,22 +131,27 @@ class FastEngine:
                 delegated |= reach
                 continue
             pattern = cq.target_pattern(shape, hierarchy=self.hierarchy)
-            blank_targets = tuple(to_ox(o) for p, o in shape.targets
-                                  if p == SH.targetNode and isinstance(o, BNode))
+            blank_targets = tuple(
+                to_ox(o) for p, o in shape.targets if p == SH.targetNode and isinstance(o, BNode)
+            )
             focus = Focus(pattern=pattern, nodes=blank_targets)
             tasks.extend(self._tasks(shape, focus))
         results.extend(self._run_tasks(tasks))
         if delegated:
             if self.fallback is None:
-                raise ShapesError("shapes use SPARQL-based constraint components, which the fast "
-                                  "engine does not compile; use --engine pyshacl")
+                raise ShapesError(
+                    "shapes use SPARQL-based constraint components, which the fast "
+                    "engine does not compile; use --engine pyshacl"
+                )
             results.extend(self.fallback(delegated))
             self.notes.append(
                 f"{len(delegated)} shape(s) use SPARQL-based constraint components and were "
-                "validated by pyshacl: " + ", ".join(sorted(n.n3() for n in delegated
-                                                            if not isinstance(n, BNode))))
-        report = ValidationReport(results=results, shapes_graph=self.shapes.graph,
-                                  notes=self.notes, engine="fast")
+                "validated by pyshacl: "
+                + ", ".join(sorted(n.n3() for n in delegated if not isinstance(n, BNode)))
+            )
+        report = ValidationReport(
+            results=results, shapes_graph=self.shapes.graph, notes=self.notes, engine="fast"
+        )
         return report
 
     def _class_hierarchy(self) -> dict[str, set[str]]:
@@ -151,8 +161,9 @@ class FastEngine:
         """
         g = self.shapes.graph
         classes = set(g.objects(None, SH.targetClass)) | set(g.objects(None, SH["class"]))
-        classes |= {s.node for s in self.shapes.shapes.values()
-                    if (SH.targetClass, s.node) in s.targets}
+        classes |= {
+            s.node for s in self.shapes.shapes.values() if (SH.targetClass, s.node) in s.targets
+        }
         out: dict[str, set[str]] = {}
         for cls in classes:
             if not isinstance(cls, URIRef):
@@ -160,7 +171,8 @@ class FastEngine:
             subs = {str(cls)} | self.data.hierarchy.get(str(cls), set())
             rows = self.data.select(
                 f"SELECT DISTINCT ?sub WHERE {{ ?sub <http://www.w3.org/2000/01/rdf-schema#"
-                f"subClassOf>+ <{cls}> }}")
+                f"subClassOf>+ <{cls}> }}"
+            )
             subs |= {r["sub"].value for r in rows if isinstance(r["sub"], ox.NamedNode)}
             if any(isinstance(r["sub"], ox.BlankNode) for r in rows):
                 continue  # a blank-node subclass cannot be named: keep the path form
@@ -194,13 +206,20 @@ class FastEngine:
             else:
                 rest.append(c)
         if rest:
-            part = Shape(node=shape.node, path=shape.path, targets=shape.targets,
-                         constraints=rest, severity=shape.severity, messages=shape.messages)
+            part = Shape(
+                node=shape.node,
+                path=shape.path,
+                targets=shape.targets,
+                constraints=rest,
+                severity=shape.severity,
+                messages=shape.messages,
+            )
             tasks.append(lambda: self.validate_shape(part, focus))
         return tasks
 
-    def _run_tasks(self, tasks: list[Callable[[], list[ValidationResult]]]
-                   ) -> list[ValidationResult]:
+    def _run_tasks(
+        self, tasks: list[Callable[[], list[ValidationResult]]]
+    ) -> list[ValidationResult]:
         """Run checks on a thread pool (pyoxigraph releases the GIL while a query runs)."""
         workers = min(len(tasks), self.workers)
         if workers <= 1:
@@ -218,16 +237,22 @@ class FastEngine:
             combined: list[tuple[Constraint, str]] = []
             min_one = None
             if shape.path is not None and not shape.path.may_be_empty():
-                min_one = next((c for c in shape.constraints
-                                if c.component == SH.MinCountConstraintComponent
-                                and int(c.params[SH.minCount]) == 1), None)
+                min_one = next(
+                    (
+                        c
+                        for c in shape.constraints
+                        if c.component == SH.MinCountConstraintComponent
+                        and int(c.params[SH.minCount]) == 1
+                    ),
+                    None,
+                )
             for constraint in shape.constraints:
                 cond = None
                 if constraint is min_one:
                     continue
                 if constraint.component in cq.VALUE_COMPONENTS and not (
-                        constraint.component == SH.DatatypeConstraintComponent
-                        and self.data.originals):
+                    constraint.component == SH.DatatypeConstraintComponent and self.data.originals
+                ):
                     cond = cq.value_condition(constraint, hierarchy=self.hierarchy)
                 if cond is not None:
                     combined.append((constraint, cond))
@@ -257,17 +282,26 @@ class FastEngine:
 
     # -- results ---------------------------------------------------------------------------------
 
-    def _result(self, shape: Shape, component: URIRef, focus: Any, *, value: Any = None,
-                path: Node | None = None, use_shape_path: bool = True,
-                messages: list[Node] | None = None,
-                source_constraint: Node | None = None) -> ValidationResult:
+    def _result(
+        self,
+        shape: Shape,
+        component: URIRef,
+        focus: Any,
+        *,
+        value: Any = None,
+        path: Node | None = None,
+        use_shape_path: bool = True,
+        messages: list[Node] | None = None,
+        source_constraint: Node | None = None,
+    ) -> ValidationResult:
         result = ValidationResult(
             focus=self.data.to_report_term(focus),
             component=component,
             source_shape=shape.node,
             severity=shape.severity,
-            path=path if path is not None else (
-                shape.path.node if shape.path is not None and use_shape_path else None),
+            path=path
+            if path is not None
+            else (shape.path.node if shape.path is not None and use_shape_path else None),
             value=self.data.to_report_term(value) if value is not None else None,
             messages=list(messages) if messages is not None else list(shape.messages),
             source_constraint=source_constraint,
@@ -281,12 +315,18 @@ class FastEngine:
         comp = c.component
         if comp == SH.PropertyConstraintComponent:
             return self._property(shape, c, focus)
-        if comp in (SH.NodeConstraintComponent, SH.NotConstraintComponent,
-                    SH.AndConstraintComponent, SH.OrConstraintComponent,
-                    SH.XoneConstraintComponent):
+        if comp in (
+            SH.NodeConstraintComponent,
+            SH.NotConstraintComponent,
+            SH.AndConstraintComponent,
+            SH.OrConstraintComponent,
+            SH.XoneConstraintComponent,
+        ):
             return self._logical(shape, c, focus)
-        if comp in (SH.QualifiedMinCountConstraintComponent,
-                    SH.QualifiedMaxCountConstraintComponent):
+        if comp in (
+            SH.QualifiedMinCountConstraintComponent,
+            SH.QualifiedMaxCountConstraintComponent,
+        ):
             return self._qualified(shape, c, focus)
         if comp == SH.SPARQLConstraintComponent:
             return self._sparql(shape, c, focus)
@@ -306,23 +346,32 @@ class FastEngine:
         for r in rows:
             value = r["value"]
             if comp == SH.ClosedConstraintComponent:
-                out.append(self._result(shape, comp, r["this"], value=r["value"],
-                                        path=from_ox(r["path"])))
+                out.append(
+                    self._result(shape, comp, r["this"], value=r["value"], path=from_ox(r["path"]))
+                )
             elif comp == SH.HasValueConstraintComponent or comp in (
-                    SH.MinCountConstraintComponent, SH.MaxCountConstraintComponent,
-                    SH.UniqueLangConstraintComponent):
+                SH.MinCountConstraintComponent,
+                SH.MaxCountConstraintComponent,
+                SH.UniqueLangConstraintComponent,
+            ):
                 out.append(self._result(shape, comp, r["this"]))
             else:
                 for form in self._forms(value):
                     out.append(self._result(shape, comp, r["this"], value=form))
         return out
 
-    def _check_values(self, shape: Shape, combined: list[tuple[Constraint, str]],
-                      focus: Focus, *, min_one: Constraint | None = None
-                      ) -> list[ValidationResult]:
+    def _check_values(
+        self,
+        shape: Shape,
+        combined: list[tuple[Constraint, str]],
+        focus: Focus,
+        *,
+        min_one: Constraint | None = None,
+    ) -> list[ValidationResult]:
         """Check all value-level constraints of ``shape`` (and sh:minCount 1) in one query."""
-        query = cq.combined_value_query(shape, [c for _, c in combined], "{focus}",
-                                        with_missing=min_one is not None)
+        query = cq.combined_value_query(
+            shape, [c for _, c in combined], "{focus}", with_missing=min_one is not None
+        )
         rows = self._select(lambda f: query.replace("{focus}", f), focus)
         out: list[ValidationResult] = []
         true = ox.Literal(True)
@@ -333,16 +382,18 @@ class FastEngine:
             var = f"c{i}"
             for r in rows:
                 if r[var] == true:
-                    out.append(self._result(shape, constraint.component, r["this"],
-                                            value=r["value"]))
+                    out.append(
+                        self._result(shape, constraint.component, r["this"], value=r["value"])
+                    )
         return out
 
     def _forms(self, value: Any) -> list[Any]:
         """Return the store value once; canonicalised literals map back to what was written."""
         return [value]
 
-    def _datatype(self, shape: Shape, c: Constraint, focus: Focus,
-                  rows: list[Any]) -> list[ValidationResult]:
+    def _datatype(
+        self, shape: Shape, c: Constraint, focus: Focus, rows: list[Any]
+    ) -> list[ValidationResult]:
         """sh:datatype, re-checked on the literals as written where the store changed them."""
         datatype = str(c.params[SH.datatype])
         out: list[ValidationResult] = []
@@ -400,8 +451,11 @@ class FastEngine:
             bad = self.nonconforming(p[SH["not"]], values)
             failing = {v for v in values if v not in bad}
         else:
-            members = p[SH["and"]] if comp == SH.AndConstraintComponent else (
-                p[SH["or"]] if comp == SH.OrConstraintComponent else p[SH.xone])
+            members = (
+                p[SH["and"]]
+                if comp == SH.AndConstraintComponent
+                else (p[SH["or"]] if comp == SH.OrConstraintComponent else p[SH.xone])
+            )
             conforming_counts: dict[Any, int] = defaultdict(int)
             any_bad: set[Any] = set()
             for m in members:
@@ -462,29 +516,44 @@ class FastEngine:
         cq.check_prebinding(text)
         prologue = self._prefixes(node)
         if re.search(r"[$?]shapesGraph\b", text):
-            text = re.sub(r"\bbound\s*\(\s*[$?]shapesGraph\s*\)", "(true)", text,
-                          flags=re.IGNORECASE)
+            text = re.sub(
+                r"\bbound\s*\(\s*[$?]shapesGraph\s*\)", "(true)", text, flags=re.IGNORECASE
+            )
             text = re.sub(r"[$?]shapesGraph\b", f"<{self._shapes_graph_iri()}>", text)
         if shape.path is not None:
             text = re.sub(r"\$PATH\b", shape.path.to_sparql(), text)
         messages = list(g.objects(node, SH.message))
         out: list[ValidationResult] = []
         for f in self._focus_nodes(focus):
-            query = prologue + _prebind(text, {"this": f, "currentShape": to_ox(shape.node)
-                                               if not isinstance(shape.node, BNode) else None})
+            query = prologue + _prebind(
+                text,
+                {
+                    "this": f,
+                    "currentShape": to_ox(shape.node)
+                    if not isinstance(shape.node, BNode)
+                    else None,
+                },
+            )
             subst = {ox.Variable("this"): f} if isinstance(f, ox.BlankNode) else None
             for sol in self.data.select(query, subst):
                 if sol["failure"] == ox.Literal(True):
                     raise ShapesError(f"SPARQL constraint {node} reported a failure")
                 path = sol["path"]
                 value = sol["value"] if sol["value"] is not None else f
-                msgs = [_substitute(m, sol, f) for m in messages] if messages else list(
-                    shape.messages)
+                msgs = (
+                    [_substitute(m, sol, f) for m in messages] if messages else list(shape.messages)
+                )
                 if sol["message"] is not None:
                     msgs = [from_ox(sol["message"])]
-                res = self._result(shape, SH.SPARQLConstraintComponent, f, value=value,
-                                   path=from_ox(path) if path is not None else None,
-                                   messages=msgs, source_constraint=node)
+                res = self._result(
+                    shape,
+                    SH.SPARQLConstraintComponent,
+                    f,
+                    value=value,
+                    path=from_ox(path) if path is not None else None,
+                    messages=msgs,
+                    source_constraint=node,
+                )
                 out.append(res)
         return out
 
@@ -518,8 +587,9 @@ class FastEngine:
         iri = "urn:x-theragraph:shapes-graph"
         graph = ox.NamedNode(iri)
         if not self._shapes_loaded:
-            self.data.store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), graph)
-                                   for s, p, o in self.shapes.graph)
+            self.data.store.extend(
+                ox.Quad(to_ox(s), to_ox(p), to_ox(o), graph) for s, p, o in self.shapes.graph
+            )
             self._shapes_loaded = True
         return iri
 
@@ -534,10 +604,18 @@ def _prebind(text: str, bindings: dict[str, Any]) -> str:
             continue
         # a pre-bound variable is bound; drop it from inner projections, then substitute it
         body = re.sub(rf"\bbound\s*\(\s*[$?]{name}\s*\)", "(true)", body, flags=re.IGNORECASE)
-        body = re.sub(rf"(\bSELECT\b(?:\s+(?:DISTINCT|REDUCED))?)([^{{]*?)\s[$?]{name}\b",
-                      r"\1\2", body, flags=re.IGNORECASE)
-        body = re.sub(r"(\bSELECT\b(?:\s+(?:DISTINCT|REDUCED))?)\s*(WHERE\b|\{)", r"\1 * \2",
-                      body, flags=re.IGNORECASE)
+        body = re.sub(
+            rf"(\bSELECT\b(?:\s+(?:DISTINCT|REDUCED))?)([^{{]*?)\s[$?]{name}\b",
+            r"\1\2",
+            body,
+            flags=re.IGNORECASE,
+        )
+        body = re.sub(
+            r"(\bSELECT\b(?:\s+(?:DISTINCT|REDUCED))?)\s*(WHERE\b|\{)",
+            r"\1 * \2",
+            body,
+            flags=re.IGNORECASE,
+        )
         body = re.sub(rf"[$?]{name}\b", lambda _m, t=str(term): t, body)
     return head + body
 
@@ -571,8 +649,9 @@ def _is_datatype(term: Node, datatype: str) -> bool:
     return not fresh.ill_typed
 
 
-def validate_with(shapes: ShapesGraph, data: DataGraph, *,
-                  fallback: Fallback | None = None) -> ValidationReport:
+def validate_with(
+    shapes: ShapesGraph, data: DataGraph, *, fallback: Fallback | None = None
+) -> ValidationReport:
     """Validate ``data`` against ``shapes`` with the fast engine.
 
     Raises:

@@ -49,15 +49,19 @@ class IngestValidator:
         """Return the triples of other named graphs about the IRIs ``graph`` references."""
         subjects = {t.subject for t in graph.triples}
         referenced = sorted(
-            {t.object for t in graph.triples
-             if isinstance(t.object, ox.NamedNode) and t.object not in subjects
-             and t.predicate.value != "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"},
+            {
+                t.object
+                for t in graph.triples
+                if isinstance(t.object, ox.NamedNode)
+                and t.object not in subjects
+                and t.predicate.value != "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+            },
             key=str,
         )
         out: list[ox.Triple] = []
         this = ox.NamedNode(graph.graph)
         for i in range(0, len(referenced), _CHUNK):
-            values = " ".join(str(n) for n in referenced[i:i + _CHUNK])
+            values = " ".join(str(n) for n in referenced[i : i + _CHUNK])
             rows = store.query(
                 f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} "
                 f"FILTER(?g != {this}) }}",
@@ -74,8 +78,9 @@ class IngestValidator:
         """
         scratch = ox.Store()
         scratch.extend(ox.Quad(t.subject, t.predicate, t.object) for t in graph.triples)
-        scratch.extend(ox.Quad(t.subject, t.predicate, t.object)
-                       for t in self.neighbourhood(graph, store))
+        scratch.extend(
+            ox.Quad(t.subject, t.predicate, t.object) for t in self.neighbourhood(graph, store)
+        )
         data = DataGraph(scratch, hierarchy=self.hierarchy)
 
         def fallback(nodes: set[Node]) -> list[ValidationResult]:
@@ -102,14 +107,23 @@ class _Quads:
 def to_issue(result: ValidationResult) -> Issue:
     """Turn a SHACL result into an ingest issue with a stable code and a fix-it message."""
     severity = SEVERITY_NAMES.get(result.severity, "error")
-    what = str(result.messages[0]) if result.messages else (
-        f"violates {result.component.split('#')[-1].removesuffix('ConstraintComponent')}")
+    what = (
+        str(result.messages[0])
+        if result.messages
+        else (f"violates {result.component.split('#')[-1].removesuffix('ConstraintComponent')}")
+    )
     value = f" (value {result.value.n3()})" if result.value is not None else ""
     path = result.path.n3() if result.path is not None and hasattr(result.path, "n3") else None
-    message = (f"{result.focus.n3()}{' ' + path if path else ''}: {what}{value}; "
-               f"shape {result.source_shape.n3()} — fix the source record or its mapping")
-    return Issue(code=result.code, severity=severity,  # type: ignore[arg-type]
-                 message=message, location=path)
+    message = (
+        f"{result.focus.n3()}{' ' + path if path else ''}: {what}{value}; "
+        f"shape {result.source_shape.n3()} — fix the source record or its mapping"
+    )
+    return Issue(
+        code=result.code,
+        severity=severity,  # type: ignore[arg-type]
+        message=message,
+        location=path,
+    )
 
 
 def make_ingest_validator() -> IngestValidator | None:

@@ -22,32 +22,43 @@ def validate_pyshacl(data: Graph, shapes: Graph) -> ValidationReport:
     from pyshacl import validate
 
     _conforms, report_graph, _text = validate(
-        data, shacl_graph=shapes, inference="none", advanced=False, abort_on_first=False,
-        allow_warnings=False, allow_infos=False, meta_shacl=False, do_owl_imports=False,
+        data,
+        shacl_graph=shapes,
+        inference="none",
+        advanced=False,
+        abort_on_first=False,
+        allow_warnings=False,
+        allow_infos=False,
+        meta_shacl=False,
+        do_owl_imports=False,
     )
-    return ValidationReport(results=results_from_graph(report_graph), shapes_graph=shapes,
-                            engine="pyshacl")
+    return ValidationReport(
+        results=results_from_graph(report_graph), shapes_graph=shapes, engine="pyshacl"
+    )
 
 
 def results_from_graph(report: Graph) -> list[ValidationResult]:
     """Read every ``sh:ValidationResult`` of a report graph into our result model."""
     out: list[ValidationResult] = []
     for r in report.objects(None, SH.result):
-        out.append(ValidationResult(
-            focus=report.value(r, SH.focusNode),
-            component=report.value(r, SH.sourceConstraintComponent),
-            source_shape=report.value(r, SH.sourceShape),
-            severity=report.value(r, SH.resultSeverity) or SH.Violation,
-            path=report.value(r, SH.resultPath),
-            value=report.value(r, SH.value),
-            messages=list(report.objects(r, SH.resultMessage)),
-            source_constraint=report.value(r, SH.sourceConstraint),
-        ))
+        out.append(
+            ValidationResult(
+                focus=report.value(r, SH.focusNode),
+                component=report.value(r, SH.sourceConstraintComponent),
+                source_shape=report.value(r, SH.sourceShape),
+                severity=report.value(r, SH.resultSeverity) or SH.Violation,
+                path=report.value(r, SH.resultPath),
+                value=report.value(r, SH.value),
+                messages=list(report.objects(r, SH.resultMessage)),
+                source_constraint=report.value(r, SH.sourceConstraint),
+            )
+        )
     return out
 
 
-def validate_shapes_pyshacl(data: Graph, shapes: Graph,
-                            shape_nodes: Collection[Node]) -> list[ValidationResult]:
+def validate_shapes_pyshacl(
+    data: Graph, shapes: Graph, shape_nodes: Collection[Node]
+) -> list[ValidationResult]:
     """Return pyshacl's results whose source shape is one of ``shape_nodes``.
 
     The fast engine uses this as its fallback for shapes it cannot compile.

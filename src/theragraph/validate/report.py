@@ -66,8 +66,14 @@ class ValidationResult:
 
     def key(self) -> tuple[Any, ...]:
         """Return the identity tuple compared between engines (blank nodes made anonymous)."""
-        return (_anon(self.focus), _anon(self.path), _anon(self.value),
-                _anon(self.source_shape), self.component, self.severity)
+        return (
+            _anon(self.focus),
+            _anon(self.path),
+            _anon(self.value),
+            _anon(self.source_shape),
+            self.component,
+            self.severity,
+        )
 
     @property
     def code(self) -> str:
@@ -148,32 +154,36 @@ class ValidationReport:
 
     def to_json(self) -> str:
         """Return the report as JSON: conforms, counts and every result."""
-        return json.dumps({
-            "conforms": self.conforms,
-            "engine": self.engine,
-            "notes": self.notes,
-            "results": [
-                {
-                    "focusNode": _n3(r.focus),
-                    "resultPath": _n3(r.path),
-                    "value": _n3(r.value),
-                    "sourceShape": _n3(r.source_shape),
-                    "sourceConstraintComponent": str(r.component),
-                    "severity": SEVERITY_NAMES.get(r.severity, str(r.severity)),
-                    "code": r.code,
-                    "messages": [str(m) for m in r.messages],
-                }
-                for r in self.results
-            ],
-        }, indent=2)
+        return json.dumps(
+            {
+                "conforms": self.conforms,
+                "engine": self.engine,
+                "notes": self.notes,
+                "results": [
+                    {
+                        "focusNode": _n3(r.focus),
+                        "resultPath": _n3(r.path),
+                        "value": _n3(r.value),
+                        "sourceShape": _n3(r.source_shape),
+                        "sourceConstraintComponent": str(r.component),
+                        "severity": SEVERITY_NAMES.get(r.severity, str(r.severity)),
+                        "code": r.code,
+                        "messages": [str(m) for m in r.messages],
+                    }
+                    for r in self.results
+                ],
+            },
+            indent=2,
+        )
 
     def summary(self) -> str:
         """Return a human summary grouped by shape and severity."""
         if self.conforms:
             return "conforms: no validation results\n"
         groups: Counter[tuple[str, str, str]] = Counter(
-            (_n3(r.source_shape) or "", SEVERITY_NAMES.get(r.severity, str(r.severity)),
-             r.code) for r in self.results)
+            (_n3(r.source_shape) or "", SEVERITY_NAMES.get(r.severity, str(r.severity)), r.code)
+            for r in self.results
+        )
         lines = [f"does not conform: {len(self.results)} result(s)"]
         for (shape, sev, code), n in sorted(groups.items()):
             lines.append(f"  {shape}  {sev:<7}  {code:<28} {n}")

@@ -40,8 +40,9 @@ def default_ontology() -> list[Path]:
         return []
 
 
-def validate_files(data: Sequence[Path | str], shapes: Sequence[Path | str], *,
-                   engine: Engine = "fast") -> ValidationReport:
+def validate_files(
+    data: Sequence[Path | str], shapes: Sequence[Path | str], *, engine: Engine = "fast"
+) -> ValidationReport:
     """Validate RDF files against SHACL shapes files.
 
     Args:
@@ -82,9 +83,13 @@ def store_graph(store: Store) -> Graph:
     return graph
 
 
-def validate_store(store: Store, *, shapes: Sequence[Path | str] | None = None,
-                   ontology: Sequence[Path | str] | None = None,
-                   engine: Engine = "fast") -> ValidationReport:
+def validate_store(
+    store: Store,
+    *,
+    shapes: Sequence[Path | str] | None = None,
+    ontology: Sequence[Path | str] | None = None,
+    engine: Engine = "fast",
+) -> ValidationReport:
     """Validate the union of every named graph in ``store``.
 
     Args:

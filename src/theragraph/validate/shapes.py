@@ -144,11 +144,8 @@ class ShapesGraph:
         for cls in (SH.NodeShape, SH.PropertyShape):
             nodes.update(g.subjects(RDF.type, cls))
             nodes.update(g.transitive_subjects(RDFS.subClassOf, cls))
-        nodes.update(
-            s for s in g.subjects(RDF.type, None) if (s, RDF.type, SH.NodeShape) in g
-        )
-        for p in (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf,
-                  SH.path):
+        nodes.update(s for s in g.subjects(RDF.type, None) if (s, RDF.type, SH.NodeShape) in g)
+        for p in (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.path):
             nodes.update(g.subjects(p, None))
         for p in (SH.property, SH.node, SH.qualifiedValueShape, SH["not"]):
             nodes.update(g.objects(None, p))
@@ -186,8 +183,11 @@ class ShapesGraph:
         shape.deactivated = _is_true(deact)
         for p in (SH.targetNode, SH.targetClass, SH.targetSubjectsOf, SH.targetObjectsOf):
             shape.targets.extend((p, o) for o in g.objects(node, p))
-        if (node, RDF.type, RDFS.Class) in g or (node, RDF.type, URIRef(
-                "http://www.w3.org/2002/07/owl#Class")) in g:
+        if (node, RDF.type, RDFS.Class) in g or (
+            node,
+            RDF.type,
+            URIRef("http://www.w3.org/2002/07/owl#Class"),
+        ) in g:
             if isinstance(node, URIRef) and not shape.is_property:
                 shape.targets.append((SH.targetClass, node))
             elif isinstance(node, URIRef):
@@ -235,13 +235,27 @@ class ShapesGraph:
                             if sq != q:
                                 siblings.append(sq)
             if qmin is not None:
-                out.append(Constraint(SH.QualifiedMinCountConstraintComponent, {
-                    SH.qualifiedValueShape: q, SH.qualifiedMinCount: int(qmin),
-                    "siblings": siblings}))
+                out.append(
+                    Constraint(
+                        SH.QualifiedMinCountConstraintComponent,
+                        {
+                            SH.qualifiedValueShape: q,
+                            SH.qualifiedMinCount: int(qmin),
+                            "siblings": siblings,
+                        },
+                    )
+                )
             if qmax is not None:
-                out.append(Constraint(SH.QualifiedMaxCountConstraintComponent, {
-                    SH.qualifiedValueShape: q, SH.qualifiedMaxCount: int(qmax),
-                    "siblings": siblings}))
+                out.append(
+                    Constraint(
+                        SH.QualifiedMaxCountConstraintComponent,
+                        {
+                            SH.qualifiedValueShape: q,
+                            SH.qualifiedMaxCount: int(qmax),
+                            "siblings": siblings,
+                        },
+                    )
+                )
         return out
 
     def parse_path(self, node: Node) -> Path:
@@ -260,8 +274,12 @@ class ShapesGraph:
             if len(items) < 2:
                 raise ShapesError("a sequence path needs at least two members")
             return Path("sequence", items=items, node=node)
-        for pred, kind in ((SH.inversePath, "inverse"), (SH.zeroOrMorePath, "zeroOrMore"),
-                           (SH.oneOrMorePath, "oneOrMore"), (SH.zeroOrOnePath, "zeroOrOne")):
+        for pred, kind in (
+            (SH.inversePath, "inverse"),
+            (SH.zeroOrMorePath, "zeroOrMore"),
+            (SH.oneOrMorePath, "oneOrMore"),
+            (SH.zeroOrOnePath, "zeroOrOne"),
+        ):
             inner = g.value(node, pred)
             if inner is not None:
                 return Path(kind, items=(self.parse_path(inner),), node=node)

@@ -1,4 +1,4 @@
-"""A seeded random data graph with deliberate violations, and shapes using every SHACL Core feature."""
+"""A seeded random data graph with deliberate violations, and shapes using all of SHACL Core."""
 
 from __future__ import annotations
 
@@ -84,11 +84,13 @@ ex:OffShape a sh:NodeShape ; sh:targetClass ex:Person ; sh:deactivated true ;
 def random_data(seed: int = 7, patients: int = 40) -> str:
     """Return Turtle for ``patients`` patients with series and doses, some of them faulty."""
     rnd = random.Random(seed)
-    lines = ["@prefix ex: <http://example.org/> .",
-             "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .",
-             "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .",
-             # SHACL reads rdfs:subClassOf from the data graph, so the hierarchy goes here too
-             "ex:Patient rdfs:subClassOf ex:Person ."]
+    lines = [
+        "@prefix ex: <http://example.org/> .",
+        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .",
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .",
+        # SHACL reads rdfs:subClassOf from the data graph, so the hierarchy goes here too
+        "ex:Patient rdfs:subClassOf ex:Person .",
+    ]
 
     def maybe(p: float) -> bool:
         return rnd.random() < p
@@ -131,7 +133,7 @@ def random_data(seed: int = 7, patients: int = 40) -> str:
             other = rnd.choice([f"ex:p{rnd.randrange(patients)}", f"ex:s{i}_0", '"lit"'])
             lines.append(f"{p} ex:knows {other} .")
         if maybe(0.05):
-            lines.append(f"{p} ex:nickname \"x\" .")
+            lines.append(f'{p} ex:nickname "x" .')
         for j in range(rnd.randint(0, 3)):
             s = f"ex:s{i}_{j}"
             lines.append(f"{p} ex:hasSeries {s} .")

@@ -38,8 +38,13 @@ def _check(case: Case, engine: str) -> None:
 def test_suite_is_complete() -> None:
     names = {c.name for c in CASES}
     assert len(CASES) >= 120
-    assert {"node/class-001", "path/path-complex-002", "property/qualifiedValueShapesDisjoint-001",
-            "complex/shacl-shacl", "pre-binding/pre-binding-007"} <= names
+    assert {
+        "node/class-001",
+        "path/path-complex-002",
+        "property/qualifiedValueShapesDisjoint-001",
+        "complex/shacl-shacl",
+        "pre-binding/pre-binding-007",
+    } <= names
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -47,8 +52,7 @@ def test_fast_engine_passes_w3c_case(case: Case) -> None:
     _check(case, "fast")
 
 
-CORE = [c for c in CASES if "/sparql/" not in str(c.data) and c.name not in
-        PYSHACL_KNOWN_FAILURES]
+CORE = [c for c in CASES if "/sparql/" not in str(c.data) and c.name not in PYSHACL_KNOWN_FAILURES]
 
 
 @pytest.mark.parametrize("case", CORE, ids=[c.name for c in CORE])

@@ -61,13 +61,15 @@ def load_cases(manifest: Path = SUITE / "manifest.ttl") -> list[Case]:
             conforms = g.value(result, SH.conforms).toPython()
             expected: Counter[tuple[Any, ...]] = Counter()
             for r in g.objects(result, SH.result):
-                expected[ValidationResult(
-                    focus=g.value(r, SH.focusNode),
-                    component=g.value(r, SH.sourceConstraintComponent),
-                    source_shape=g.value(r, SH.sourceShape),
-                    severity=g.value(r, SH.resultSeverity),
-                    path=g.value(r, SH.resultPath),
-                    value=g.value(r, SH.value),
-                ).key()] += 1
+                expected[
+                    ValidationResult(
+                        focus=g.value(r, SH.focusNode),
+                        component=g.value(r, SH.sourceConstraintComponent),
+                        source_shape=g.value(r, SH.sourceShape),
+                        severity=g.value(r, SH.resultSeverity),
+                        path=g.value(r, SH.resultPath),
+                        value=g.value(r, SH.value),
+                    ).key()
+                ] += 1
             cases.append(Case(name, data, shapes, False, conforms, expected))
     return cases
