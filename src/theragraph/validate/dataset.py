@@ -66,7 +66,7 @@ class DataGraph:
         return [from_ox(term)]
 
 
-def _canonical_map(literals: Iterable[ox.Literal]) -> dict[Any, list[Node]]:
+def canonical_forms(literals: Iterable[ox.Literal]) -> dict[Any, list[Node]]:
     """Map each literal the store would change to its canonical form, via a scratch store."""
     candidates = [
         lit for lit in set(literals) if not lit.language and lit.datatype.value != _XSD_STRING
@@ -161,7 +161,7 @@ def load_files(paths: Sequence[Path | str]) -> tuple[DataGraph, list[ox.Quad]]:
         if _LANG_UPPER.search(raw):
             originals.update(_language_originals(raw, fmt))
     store.extend(quads)
-    for lit, forms in _canonical_map(
+    for lit, forms in canonical_forms(
         q.object for q in quads if isinstance(q.object, ox.Literal)
     ).items():
         originals.setdefault(lit, []).extend(forms)

@@ -23,7 +23,7 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
 from theragraph.validate import compile as cq
-from theragraph.validate.dataset import DataGraph
+from theragraph.validate.dataset import DataGraph, canonical_forms
 from theragraph.validate.report import ValidationReport, ValidationResult
 from theragraph.validate.shapes import SH, Constraint, Shape, ShapesError, ShapesGraph
 from theragraph.validate.terms import from_ox, to_ox
@@ -120,6 +120,7 @@ class FastEngine:
         """
         results: list[ValidationResult] = []
         self.hierarchy = self._class_hierarchy()
+        self._remember_target_literals()
         custom = self.shapes.custom_component_shapes()
         delegated: set[Node] = set()
         tasks: list[Callable[[], list[ValidationResult]]] = []
@@ -181,6 +182,18 @@ class FastEngine:
                 subs |= self.data.hierarchy.get(sub, set())
             out[str(cls)] = subs
         return out
+
+    def _remember_target_literals(self) -> None:
+        """Report literal ``sh:targetNode`` values as the shapes graph writes them."""
+        literals = [o for s in self.shapes.shapes.values() for p, o in s.targets
+                    if p == SH.targetNode and isinstance(o, Literal)]
+        for lit in literals:
+            canonical = to_ox(lit)
+            if lit.language and lit.language != lit.language.lower():
+                self.data.originals.setdefault(canonical, []).append(lit)
+        changed = canonical_forms([to_ox(lit) for lit in literals if not lit.language])
+        for canonical, forms in changed.items():
+            self.data.originals.setdefault(canonical, []).extend(forms)
 
     @property
     def _stack(self) -> list[Node]:
@@ -386,10 +399,6 @@ class FastEngine:
                         self._result(shape, constraint.component, r["this"], value=r["value"])
                     )
         return out
-
-    def _forms(self, value: Any) -> list[Any]:
-        """Return the store value once; canonicalised literals map back to what was written."""
-        return [value]
 
     def _datatype(
         self, shape: Shape, c: Constraint, focus: Focus, rows: list[Any]
