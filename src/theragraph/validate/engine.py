@@ -369,8 +369,7 @@ class FastEngine:
             ):
                 out.append(self._result(shape, comp, r["this"]))
             else:
-                for form in self._forms(value):
-                    out.append(self._result(shape, comp, r["this"], value=form))
+                out.append(self._result(shape, comp, r["this"], value=value))
         return out
 
     def _check_values(
