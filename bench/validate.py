@@ -134,14 +134,73 @@ def build_store(path: Path, patients: int, seed: int = 42) -> OxigraphStore:
     return store
 
 
+def ingest_share(patients: int, path: Path) -> None:
+    """Print the per-graph validation cost at ingest as a share of the pipeline's time.
+
+    The graphs come straight from :func:`patient_graph` (no file parsing), so the share is an
+    upper bound: real ingest also reads and maps DICOM/FHIR files.
+    """
+    from theragraph.ids import Pseudonymizer
+    from theragraph.mapping.base import MappedGraph
+    from theragraph.pipeline.ingest import IngestPipeline
+    from theragraph.pipeline.sources import IngestContext, IngestUnit
+    from theragraph.report import FileOutcome
+    from theragraph.validate.ingest import IngestValidator
+
+    class BenchHandler:
+        kind = "bench"
+
+        def sniff(self, path: Path, head: bytes) -> bool:
+            return path.suffix == ".bench"
+
+        def ingest(self, files, ctx, progress):  # type: ignore[no-untyped-def]
+            rnd = random.Random(7)
+            for i in range(patients):
+                w = patient_graph(i, rnd)
+                g = MappedGraph(graph=w.graph, triples=w.triples, kind="dicom")
+                yield IngestUnit([g], [FileOutcome(path=f"{i}", status="ingested",
+                                                   graphs=[g.graph])])
+
+    validator = IngestValidator([SHAPES])
+    spent = [0.0]
+    inner = validator.validate_graph
+
+    def timed(graph, store):  # type: ignore[no-untyped-def]
+        t = time.perf_counter()
+        try:
+            return inner(graph, store)
+        finally:
+            spent[0] += time.perf_counter() - t
+
+    validator.validate_graph = timed  # type: ignore[method-assign]
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    (path / "x.bench").write_text("x")
+    store = OxigraphStore(path / "store")
+    ctx = IngestContext(pseudonymizer=Pseudonymizer(b"b" * 32), root=path)
+    pipeline = IngestPipeline(store, ctx, handlers=[BenchHandler()], validator=validator,
+                              on_invalid="warn")
+    t0 = time.perf_counter()
+    pipeline.run([path / "x.bench"])
+    total = time.perf_counter() - t0
+    print(f"ingest: {patients} graphs in {total:.2f} s, of which SHACL validation {spent[0]:.2f} s "
+          f"({100 * spent[0] / total:.0f} %, {1000 * spent[0] / patients:.1f} ms per graph)")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Build the store, time both engines, compare their results."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, default=11_000)
     parser.add_argument("--store", type=Path, default=Path("/tmp/tg-bench-validate"))
     parser.add_argument("--skip-pyshacl", action="store_true")
+    parser.add_argument("--ingest-share", type=int, default=0, metavar="N",
+                        help="only measure per-graph validation at ingest over N patient graphs")
     args = parser.parse_args(argv)
     logging.getLogger("rdflib.term").setLevel(logging.ERROR)
+    if args.ingest_share:
+        ingest_share(args.ingest_share, args.store)
+        return 0
 
     from theragraph.validate.reference import validate_pyshacl
     from theragraph.validate.run import store_graph, validate_store

@@ -89,7 +89,8 @@ class IngestValidator:
 
             return validate_shapes_pyshacl(store_graph(_Quads(scratch)), self.shapes_graph, nodes)
 
-        report = FastEngine(self.shapes, data, fallback=fallback).validate()
+        # one small graph: threads would cost more than the queries they overlap
+        report = FastEngine(self.shapes, data, fallback=fallback, workers=1).validate()
         own = {from_ox(t.subject) for t in graph.triples}
         return [to_issue(r) for r in report.results if r.focus in own]
 

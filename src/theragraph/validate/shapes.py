@@ -10,11 +10,25 @@ from dataclasses import dataclass, field
 from pathlib import Path as FilePath
 from typing import Any
 
-from rdflib import RDF, RDFS, BNode, Graph, Literal, Namespace, URIRef
+from rdflib import RDF, RDFS, BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.term import Node
 
-SH = Namespace("http://www.w3.org/ns/shacl#")
+class _Vocabulary(str):
+    """A namespace whose terms are made once (rdflib's Namespace builds a URIRef per access)."""
+
+    def __getattr__(self, name: str) -> URIRef:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        term = URIRef(str(self) + name)
+        self.__dict__[name] = term
+        return term
+
+    def __getitem__(self, name: str) -> URIRef:  # type: ignore[override]
+        return self.__getattr__(name)
+
+
+SH = _Vocabulary("http://www.w3.org/ns/shacl#")
 
 #: Parameters of the SHACL Core constraint components (W3C SHACL §4), mapped to the component.
 #: A component with several parameters is keyed by its main parameter.
@@ -135,6 +149,8 @@ class ShapesGraph:
         """
         self.graph = graph
         self.shapes: dict[Node, Shape] = {}
+        self._custom: set[Node] | None = None
+        self._referenced: dict[Node, set[Node]] = {}
         for node in self._shape_nodes():
             self.shape(node)
 
@@ -294,6 +310,8 @@ class ShapesGraph:
 
         A shape uses a component when it has a value for each mandatory parameter.
         """
+        if self._custom is not None:
+            return self._custom
         g = self.graph
         out: set[Node] = set()
         for comp in set(g.subjects(SH.parameter, None)):
@@ -309,10 +327,13 @@ class ShapesGraph:
             for node in self.shapes:
                 if all((node, p, None) in g for p in mandatory):
                     out.add(node)
+        self._custom = out
         return out
 
     def referenced(self, node: Node) -> set[Node]:
         """Return ``node`` and every shape it reaches through shape-based parameters."""
+        if node in self._referenced:
+            return self._referenced[node]
         g = self.graph
         seen: set[Node] = set()
         todo = [node]
@@ -326,6 +347,7 @@ class ShapesGraph:
             for p in (SH["and"], SH["or"], SH.xone):
                 for lst in g.objects(n, p):
                     todo.extend(self.list_items(lst))
+        self._referenced[node] = seen
         return seen
 
     def top_level(self) -> list[Shape]:
