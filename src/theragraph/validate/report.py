@@ -48,6 +48,9 @@ COMPONENT_CODES: dict[URIRef, str] = {
     SH.SPARQLConstraintComponent: "shacl.sparql",
 }
 
+_PATH_PREDICATES = (SH.inversePath, SH.zeroOrMorePath, SH.oneOrMorePath, SH.zeroOrOnePath,
+                    SH.alternativePath)
+
 SEVERITY_NAMES = {SH.Violation: "error", SH.Warning: "warning", SH.Info: "info"}
 
 
@@ -132,21 +135,33 @@ class ValidationReport:
             if r.value is not None:
                 g.add((node, SH.value, r.value))
             if r.path is not None:
-                g.add((node, SH.resultPath, r.path))
-                self._copy_path(g, r.path)
+                g.add((node, SH.resultPath, self._copy_path(g, r.path)))
             if r.source_constraint is not None:
                 g.add((node, SH.sourceConstraint, r.source_constraint))
             for m in r.messages:
                 g.add((node, SH.resultMessage, m))
         return g
 
-    def _copy_path(self, g: Graph, node: Node) -> None:
-        if not isinstance(node, BNode) or self.shapes_graph is None:
-            return
-        for p, o in self.shapes_graph.predicate_objects(node):
-            if (node, p, o) not in g:
-                g.add((node, p, o))
-                self._copy_path(g, o)
+    def _copy_path(self, g: Graph, node: Node) -> Node:
+        """Copy a blank-node path from the shapes graph with fresh blank nodes; return its root.
+
+        Each result gets its own copy, as reports are written (``sh:resultPath [ ... ]``), so
+        two reports compare by graph isomorphism.
+        """
+        sg = self.shapes_graph
+        if not isinstance(node, BNode) or sg is None:
+            return node
+        copy = BNode()
+        # only the triples that make the path (a node may carry others: W3C path-strange-001)
+        if (node, RDF.first, None) in sg:
+            preds = [RDF.first, RDF.rest]
+        else:
+            preds = [next(p for p in _PATH_PREDICATES if (node, p, None) in sg)] if any(
+                (node, p, None) in sg for p in _PATH_PREDICATES) else []
+        for p in preds:
+            for o in sg.objects(node, p):
+                g.add((copy, p, self._copy_path(g, o)))
+        return copy
 
     def to_turtle(self) -> str:
         """Return the report serialised as Turtle."""

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 
 import pytest
+from rdflib import RDF
+from rdflib.compare import isomorphic
 
 from theragraph.validate.run import validate_files
-from theragraph.validate.shapes import ShapesError
+from theragraph.validate.shapes import SH, ShapesError
 
-from .w3c_suite import Case, load_cases
+from .w3c_suite import Case, load_cases, report_core
 
 CASES = load_cases()
 
@@ -50,6 +52,18 @@ def test_suite_is_complete() -> None:
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_fast_engine_passes_w3c_case(case: Case) -> None:
     _check(case, "fast")
+
+
+REPORTED = [c for c in CASES if not c.failure]
+
+
+@pytest.mark.parametrize("case", REPORTED, ids=[c.name for c in REPORTED])
+def test_fast_report_graph_is_isomorphic_to_expected_report(case: Case) -> None:
+    """The sh:ValidationReport as RDF equals the expected one (messages aside)."""
+    report = validate_files([case.data], [case.shapes], engine="fast")
+    graph = report.to_graph()
+    root = next(graph.subjects(RDF.type, SH.ValidationReport))
+    assert isomorphic(report_core(graph, root), case.expected_graph)
 
 
 CORE = [c for c in CASES if "/sparql/" not in str(c.data) and c.name not in PYSHACL_KNOWN_FAILURES]
