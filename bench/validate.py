@@ -158,8 +158,9 @@ def ingest_share(patients: int, path: Path) -> None:
             for i in range(patients):
                 w = patient_graph(i, rnd)
                 g = MappedGraph(graph=w.graph, triples=w.triples, kind="dicom")
-                yield IngestUnit([g], [FileOutcome(path=f"{i}", status="ingested",
-                                                   graphs=[g.graph])])
+                yield IngestUnit(
+                    [g], [FileOutcome(path=f"{i}", status="ingested", graphs=[g.graph])]
+                )
 
     validator = IngestValidator([SHAPES])
     spent = [0.0]
@@ -179,13 +180,16 @@ def ingest_share(patients: int, path: Path) -> None:
     (path / "x.bench").write_text("x")
     store = OxigraphStore(path / "store")
     ctx = IngestContext(pseudonymizer=Pseudonymizer(b"b" * 32), root=path)
-    pipeline = IngestPipeline(store, ctx, handlers=[BenchHandler()], validator=validator,
-                              on_invalid="warn")
+    pipeline = IngestPipeline(
+        store, ctx, handlers=[BenchHandler()], validator=validator, on_invalid="warn"
+    )
     t0 = time.perf_counter()
     pipeline.run([path / "x.bench"])
     total = time.perf_counter() - t0
-    print(f"ingest: {patients} graphs in {total:.2f} s, of which SHACL validation {spent[0]:.2f} s "
-          f"({100 * spent[0] / total:.0f} %, {1000 * spent[0] / patients:.1f} ms per graph)")
+    print(
+        f"ingest: {patients} graphs in {total:.2f} s, of which SHACL validation {spent[0]:.2f} s "
+        f"({100 * spent[0] / total:.0f} %, {1000 * spent[0] / patients:.1f} ms per graph)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -194,8 +198,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--patients", type=int, default=11_000)
     parser.add_argument("--store", type=Path, default=Path("/tmp/tg-bench-validate"))
     parser.add_argument("--skip-pyshacl", action="store_true")
-    parser.add_argument("--ingest-share", type=int, default=0, metavar="N",
-                        help="only measure per-graph validation at ingest over N patient graphs")
+    parser.add_argument(
+        "--ingest-share",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only measure per-graph validation at ingest over N patient graphs",
+    )
     args = parser.parse_args(argv)
     logging.getLogger("rdflib.term").setLevel(logging.ERROR)
     if args.ingest_share:

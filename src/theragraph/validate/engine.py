@@ -185,8 +185,12 @@ class FastEngine:
 
     def _remember_target_literals(self) -> None:
         """Report literal ``sh:targetNode`` values as the shapes graph writes them."""
-        literals = [o for s in self.shapes.shapes.values() for p, o in s.targets
-                    if p == SH.targetNode and isinstance(o, Literal)]
+        literals = [
+            o
+            for s in self.shapes.shapes.values()
+            for p, o in s.targets
+            if p == SH.targetNode and isinstance(o, Literal)
+        ]
         for lit in literals:
             canonical = to_ox(lit)
             if lit.language and lit.language != lit.language.lower():

@@ -48,8 +48,13 @@ COMPONENT_CODES: dict[URIRef, str] = {
     SH.SPARQLConstraintComponent: "shacl.sparql",
 }
 
-_PATH_PREDICATES = (SH.inversePath, SH.zeroOrMorePath, SH.oneOrMorePath, SH.zeroOrOnePath,
-                    SH.alternativePath)
+_PATH_PREDICATES = (
+    SH.inversePath,
+    SH.zeroOrMorePath,
+    SH.oneOrMorePath,
+    SH.zeroOrOnePath,
+    SH.alternativePath,
+)
 
 SEVERITY_NAMES = {SH.Violation: "error", SH.Warning: "warning", SH.Info: "info"}
 
@@ -156,8 +161,11 @@ class ValidationReport:
         if (node, RDF.first, None) in sg:
             preds = [RDF.first, RDF.rest]
         else:
-            preds = [next(p for p in _PATH_PREDICATES if (node, p, None) in sg)] if any(
-                (node, p, None) in sg for p in _PATH_PREDICATES) else []
+            preds = (
+                [next(p for p in _PATH_PREDICATES if (node, p, None) in sg)]
+                if any((node, p, None) in sg for p in _PATH_PREDICATES)
+                else []
+            )
         for p in preds:
             for o in sg.objects(node, p):
                 g.add((copy, p, self._copy_path(g, o)))

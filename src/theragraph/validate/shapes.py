@@ -14,6 +14,7 @@ from rdflib import RDF, RDFS, BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.term import Node
 
+
 class _Vocabulary(str):
     """A namespace whose terms are made once (rdflib's Namespace builds a URIRef per access)."""
 

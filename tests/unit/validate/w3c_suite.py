@@ -9,8 +9,8 @@ from typing import Any
 
 import rdflib
 from rdflib import RDF, BNode, Graph, Namespace, URIRef
-from rdflib.term import Node
 from rdflib.collection import Collection
+from rdflib.term import Node
 
 from theragraph.validate.report import ValidationResult
 from theragraph.validate.shapes import SH
@@ -29,8 +29,14 @@ def report_core(g: Graph, report: Node) -> Graph:
     out = Graph()
     out.add((report, RDF.type, SH.ValidationReport))
     out.add((report, SH.conforms, g.value(report, SH.conforms)))
-    keep = (SH.focusNode, SH.resultSeverity, SH.sourceConstraintComponent, SH.sourceShape,
-            SH.value, SH.resultPath)
+    keep = (
+        SH.focusNode,
+        SH.resultSeverity,
+        SH.sourceConstraintComponent,
+        SH.sourceShape,
+        SH.value,
+        SH.resultPath,
+    )
     for r in g.objects(report, SH.result):
         out.add((report, SH.result, r))
         out.add((r, RDF.type, SH.ValidationResult))
@@ -103,6 +109,7 @@ def load_cases(manifest: Path = SUITE / "manifest.ttl") -> list[Case]:
                         value=g.value(r, SH.value),
                     ).key()
                 ] += 1
-            cases.append(Case(name, data, shapes, False, conforms, expected,
-                              report_core(g, result)))
+            cases.append(
+                Case(name, data, shapes, False, conforms, expected, report_core(g, result))
+            )
     return cases
