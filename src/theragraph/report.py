@@ -43,6 +43,36 @@ CODES: dict[str, str] = {
     "link.identifier-collision": "two FHIR Patient resources share the identifier that names them",
     "deid.dates-dropped": "dates of a FHIR resource naming no resolvable patient were dropped",
     "shacl.violation": "the graph violates a SHACL shape",
+    "shacl.class": "a value is not an instance of the class a shape requires (sh:class)",
+    "shacl.datatype": "a value is not a well-formed literal of the required datatype",
+    "shacl.node-kind": "a value is not the required kind of node (IRI, blank node, literal)",
+    "shacl.min-count": "a required property is missing or has too few values",
+    "shacl.max-count": "a property has more values than allowed",
+    "shacl.min-exclusive": "a value is at or below the allowed minimum",
+    "shacl.min-inclusive": "a value is below the allowed minimum",
+    "shacl.max-exclusive": "a value is at or above the allowed maximum",
+    "shacl.max-inclusive": "a value is above the allowed maximum",
+    "shacl.min-length": "a value is shorter than allowed",
+    "shacl.max-length": "a value is longer than allowed",
+    "shacl.pattern": "a value does not match the required pattern",
+    "shacl.language-in": "a value's language tag is not among the allowed ones",
+    "shacl.unique-lang": "two values share a language tag",
+    "shacl.equals": "the values of two properties differ where they must be equal",
+    "shacl.disjoint": "two properties share a value where they must be disjoint",
+    "shacl.less-than": "a value is not less than the value it is compared with",
+    "shacl.less-than-or-equals": "a value is greater than the value it is compared with",
+    "shacl.not": "a value conforms to a shape it must not conform to",
+    "shacl.and": "a value does not conform to all the shapes required",
+    "shacl.or": "a value conforms to none of the alternative shapes",
+    "shacl.xone": "a value does not conform to exactly one of the alternative shapes",
+    "shacl.node": "a value does not conform to the nested shape",
+    "shacl.qualified-min-count": "too few values conform to the qualified shape",
+    "shacl.qualified-max-count": "too many values conform to the qualified shape",
+    "shacl.closed": "a node has a property the closed shape does not allow",
+    "shacl.has-value": "a required value is missing",
+    "shacl.in": "a value is not in the allowed value set",
+    "shacl.sparql": "a SPARQL-based constraint found a problem",
+    "shacl.shapes": "the shapes graph is malformed or uses an unsupported SPARQL construct",
     "store.write-failed": "the store rejected the write",
     "internal.bug": "an unexpected error (a bug): see the debug log",
     "read.unreadable": "the file cannot be opened or read",
@@ -123,8 +153,10 @@ class IngestReport(BaseModel):
         return Counter(f.status for f in self.files)
 
     def exit_code(self) -> ExitCode:
-        """Return 0 when every file landed, 1 when some were skipped or failed."""
-        return ExitCode.PARTIAL if self.failed else ExitCode.OK
+        """Return 0 when every file landed, 1 when some were skipped, failed or quarantined."""
+        if self.failed or any(f.status == "quarantined" for f in self.files):
+            return ExitCode.PARTIAL
+        return ExitCode.OK
 
     def raise_for_errors(self) -> None:
         """Raise :class:`InputError` naming the first failed file, if any failed.

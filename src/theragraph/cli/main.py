@@ -9,6 +9,7 @@ import typer
 
 from theragraph import __version__
 from theragraph.cli import dicom, dump, ingest, query, synth
+from theragraph.cli import validate as validate_cli
 
 app = typer.Typer(
     name="theragraph",
@@ -22,6 +23,7 @@ app.add_typer(query.app)
 app.add_typer(dump.app)
 app.add_typer(dicom.app, name="dicom", help="DICOM diagnostics for users checking their own files.")
 app.add_typer(synth.app)
+app.add_typer(validate_cli.app)
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]

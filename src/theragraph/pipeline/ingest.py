@@ -119,9 +119,15 @@ class IngestPipeline:
         handlers: list[SourceHandler] | None = None,
         validator: GraphValidator | None = None,
         on_invalid: OnInvalid = "reject",
+        quarantine: Store | None = None,
     ) -> None:
-        """Create a pipeline writing to ``store``."""
+        """Create a pipeline writing to ``store``.
+
+        ``quarantine`` receives graphs that violate the shapes when ``on_invalid`` is
+        ``quarantine`` (default: :func:`quarantine_store_for` ``store``, opened on first use).
+        """
         self.store = store
+        self._quarantine = quarantine
         self.ctx = ctx
         self.handlers = handlers if handlers is not None else default_handlers()
         self.validator = validator
@@ -184,12 +190,19 @@ class IngestPipeline:
         report.counts.update(self.ctx.counts)
         return report
 
+    def quarantine_store(self) -> Store:
+        """Return the store that holds quarantined graphs, opening it on first use."""
+        if self._quarantine is None:
+            self._quarantine = quarantine_store_for(self.store)
+        return self._quarantine
+
     def _write_unit(self, unit: IngestUnit, report: IngestReport) -> None:
         now = datetime.now(UTC)
         writes: list[GraphWrite] = []
         written: list[str] = []
         unchanged: list[str] = []
         rejected: dict[str, list[Issue]] = {}
+        quarantined: list[GraphWrite] = []
         unchanged_before = _unchanged_graphs(self.store, unit.graphs)
         for graph in unit.graphs:
             if self.validator is not None:
@@ -198,6 +211,11 @@ class IngestPipeline:
                 graph.issues.extend(problems)
                 if errors and self.on_invalid == "reject":
                     rejected[graph.graph] = errors
+                    continue
+                if errors and self.on_invalid == "quarantine":
+                    # the old valid version (if any) stays in the store, as with reject
+                    quarantined.append(GraphWrite(
+                        graph.graph, graph.triples + provenance_triples(graph, generated_at=now)))
                     continue
             if graph.graph in unchanged_before:
                 unchanged.append(graph.graph)
@@ -218,6 +236,10 @@ class IngestPipeline:
             return
         report.graphs_written += len(writes)
         report.quads_written += quads
+        if quarantined or (written and (self._quarantine is not None
+                                        or self.on_invalid == "quarantine")):
+            self._update_quarantine(quarantined, written)
+        held = {w.graph for w in quarantined}
         issues_by_graph = {g.graph: g.issues for g in unit.graphs}
         for outcome in unit.outcomes:
             if outcome.status == "ingested":
@@ -228,6 +250,37 @@ class IngestPipeline:
                             outcome.issues.append(issue)
                 if mine and mine <= set(rejected):
                     outcome.status = "failed"
+                elif mine and mine <= held:
+                    outcome.status = "quarantined"
                 elif mine and mine <= set(unchanged):
                     outcome.status = "unchanged"
             report.add(outcome)
+
+    def _update_quarantine(self, quarantined: list[GraphWrite], written: list[str]) -> None:
+        """Put invalid graphs in quarantine; release graphs that now landed valid."""
+        store = self.quarantine_store()
+        released = [g for g in written if store.graph_exists(g)]
+        if released:
+            store.delete_graphs(released)
+        if quarantined:
+            store.replace_graphs(quarantined)
+
+
+def quarantine_store_for(store: Store) -> Store:
+    """Return the quarantine store next to ``store``: ``<store>/quarantine`` on disk.
+
+    A separate pyoxigraph store (not graph IRIs under a prefix) keeps quarantined graphs out of
+    every query (the union default graph, the API, exports) without any reader excluding them.
+
+    Raises:
+        ConfigError: for a remote store, which has no place for a second store.
+    """
+    from theragraph.errors import ConfigError
+    from theragraph.store.oxigraph import OxigraphStore
+
+    if isinstance(store, OxigraphStore):
+        if store.path is None:
+            return OxigraphStore(None)
+        return OxigraphStore(store.path / "quarantine")
+    raise ConfigError("--on-invalid quarantine needs the embedded store; use reject or warn "
+                      "with a remote SPARQL store", code="config.quarantine")
