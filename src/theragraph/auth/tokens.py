@@ -153,13 +153,14 @@ class TokenFile:
         """Bind to ``path`` (created on the first :meth:`add`)."""
         self.path = Path(path)
         self._records: dict[str, TokenRecord] = {}
-        self._mtime: float | None = None
+        self._mtime: tuple[int, int] | None = None
         self.reload()
 
     def reload(self) -> None:
         """Re-read the file when it changed on disk (tokens added or revoked by the CLI)."""
         try:
-            mtime = self.path.stat().st_mtime
+            stat = self.path.stat()
+            mtime = (stat.st_mtime_ns, stat.st_size)
         except FileNotFoundError:
             self._records, self._mtime = {}, None
             return
@@ -189,7 +190,8 @@ class TokenFile:
         with os.fdopen(fd, "w") as handle:
             json.dump(payload, handle, indent=2)
         os.replace(tmp, self.path)
-        self._mtime = self.path.stat().st_mtime
+        stat = self.path.stat()
+        self._mtime = (stat.st_mtime_ns, stat.st_size)
 
     def records(self) -> list[TokenRecord]:
         """Return all token records, oldest first."""

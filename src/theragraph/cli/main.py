@@ -8,6 +8,7 @@ import typer
 
 from theragraph import __version__
 from theragraph.cli import dump, ingest, query
+from theragraph.cli import serve, token
 
 app = typer.Typer(
     name="theragraph",
@@ -19,6 +20,8 @@ app = typer.Typer(
 app.add_typer(ingest.app)
 app.add_typer(query.app)
 app.add_typer(dump.app)
+app.add_typer(serve.app)
+app.add_typer(token.app, name="token", help="Issue, list and revoke API tokens.")
 
 
 def _version(value: bool) -> None:
@@ -44,3 +47,7 @@ def root(
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+if __name__ == "__main__":
+    main()
