@@ -125,6 +125,7 @@ async def run_query(
     return await respond(service.runner, execute, request.headers.get("accept"))
 
 
+@router.get("/sparql/", include_in_schema=False)
 @router.get("/sparql", operation_id="sparql_query_get", openapi_extra=_QUERY_DOC,
             summary="SPARQL 1.1 query (GET)")
 async def sparql_get(request: Request, service: ServiceDep, principal: ReaderDep) -> Response:
@@ -132,6 +133,7 @@ async def sparql_get(request: Request, service: ServiceDep, principal: ReaderDep
     return await run_query(request, service, principal)
 
 
+@router.post("/sparql/", include_in_schema=False)
 @router.post("/sparql", operation_id="sparql_query_post", openapi_extra=_POST_DOC,
              summary="SPARQL 1.1 query (POST form or direct)")
 async def sparql_post(request: Request, service: ServiceDep, principal: ReaderDep) -> Response:
@@ -162,6 +164,7 @@ _UPDATE_DOC = {
 }
 
 
+@update_router.post("/update/", include_in_schema=False, status_code=204)
 @update_router.post("/update", operation_id="sparql_update", status_code=204,
                     openapi_extra=_UPDATE_DOC, summary="SPARQL 1.1 Update (admin)")
 async def sparql_update(
