@@ -15,6 +15,7 @@ with stable codes that the API maps to status codes.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -26,6 +27,7 @@ import pyoxigraph as ox
 
 from theragraph.errors import QueryError, TheragraphError
 
+log = logging.getLogger(__name__)
 CHUNK_BYTES = 64 * 1024
 _QUEUE_CHUNKS = 64
 _END = object()
@@ -171,21 +173,29 @@ class QueryRun:
         if self._notify is not None:
             self._notify()
 
+    def _evaluate(self) -> None:
+        results = self._execute()
+        self.check()
+        writer = _ChunkWriter(self)
+        media_type = self._serialize(results, writer)
+        self.media_type = self.media_type or media_type
+        writer.flush()
+
     def _work(self) -> None:
+        item: Any = _END
         try:
-            results = self._execute()
-            self.check()
-            writer = _ChunkWriter(self)
-            media_type = self._serialize(results, writer)
-            self.media_type = self.media_type or media_type
-            writer.flush()
-            self._put(_END)
+            self._evaluate()
         except _AbortError:
-            self._put(_END)
+            pass
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer thread
-            self._put(exc)
+            if not isinstance(exc, TheragraphError):
+                log.error("query worker failed", exc_info=exc)
+            # Drop the traceback here: its frames hold pyoxigraph results, which must be
+            # freed on the thread that made them.
+            item = exc.with_traceback(None)
         finally:
             self._release()
+        self._put(item)
 
     def cancel(self) -> None:
         """Ask the worker to stop at its next chunk (the client went away)."""
