@@ -48,6 +48,22 @@ class ProtocolRequest:
         """All values of a parameter (URL and form body together)."""
         return self.params.get(name, [])
 
+    def iris(self, name: str) -> list[str]:
+        """All values of a graph IRI parameter, checked.
+
+        Raises:
+            RequestError: when a value is not an absolute IRI.
+        """
+        values = self.values(name)
+        for value in values:
+            try:
+                ox.NamedNode(value)
+            except ValueError as exc:
+                raise RequestError(
+                    f"{name} is not a valid IRI: {exc}", code="request.invalid"
+                ) from exc
+        return values
+
 
 def _media_type(request: Request) -> tuple[str | None, dict[str, str]]:
     header = request.headers.get("content-type")

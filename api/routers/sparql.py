@@ -107,8 +107,8 @@ async def run_query(
         negotiate(request.headers.get("accept"), graph=facts.form in ("CONSTRUCT", "DESCRIBE"))
     dataset = resolve_dataset(
         principal,
-        protocol_default=parsed.values("default-graph-uri"),
-        protocol_named=parsed.values("named-graph-uri"),
+        protocol_default=parsed.iris("default-graph-uri"),
+        protocol_named=parsed.iris("named-graph-uri"),
         from_graphs=facts.from_graphs,
         from_named=facts.from_named,
         all_graphs=service.store.named_graphs,
@@ -176,8 +176,8 @@ async def sparql_update(
     )
     text = single_operation(parsed, "update", "query")
     facts = scan(text)
-    using = parsed.values("using-graph-uri")
-    using_named = parsed.values("using-named-graph-uri")
+    using = parsed.iris("using-graph-uri")
+    using_named = parsed.iris("using-named-graph-uri")
     if (using or using_named) and facts.keywords & {"USING", "WITH"}:
         raise RequestError(
             "using-graph-uri/using-named-graph-uri cannot be combined with USING or WITH in "
