@@ -79,11 +79,17 @@ async def run_curated(
     store = service.store
 
     def execute() -> Any:
-        return store.query(
-            query.text,
-            default_graph=dataset.default_graph,
-            named_graphs=dataset.named_graphs,
-            substitutions=substitutions,
-        )
+        try:
+            return store.query(
+                query.text,
+                default_graph=dataset.default_graph,
+                named_graphs=dataset.named_graphs,
+                substitutions=substitutions,
+            )
+        except RuntimeError as exc:  # pyoxigraph: a parameter missing from the projection
+            raise QueryError(
+                f"curated query {query.name!r} cannot bind its parameters: {exc}",
+                code="query.bad-header",
+            ) from exc
 
     return await respond(service.runner, execute, request.headers.get("accept"))
