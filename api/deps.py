@@ -45,8 +45,12 @@ def get_principal(
     Raises:
         AccessError: 401 without/with a bad token, 403 without the scope.
     """
-    principal = service.authenticate(credentials.credentials if credentials else None)
-    request.state.principal = principal.name
+    # The router-level and the endpoint-level dependency share one verification per request.
+    principal = getattr(request.state, "principal_object", None)
+    if principal is None:
+        principal = service.authenticate(credentials.credentials if credentials else None)
+        request.state.principal_object = principal
+        request.state.principal = principal.name
     for scope in security.scopes:
         principal.require(scope)
     return principal

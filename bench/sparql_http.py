@@ -198,6 +198,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7, help="runs per query and server")
     parser.add_argument("--seconds", type=float, default=8.0, help="per throughput measurement")
     parser.add_argument("--keep", action="store_true", help="reuse generated stores")
+    parser.add_argument("--tg-workers", type=int, default=1,
+                        help="theragraph serve --workers (above 1 the store is opened read-only)")
     args = parser.parse_args()
     oxigraph = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
 
@@ -227,7 +229,8 @@ def main() -> None:
     tg_port, ox_port = free_port(), free_port()
     tg = subprocess.Popen(
         [sys.executable, "-m", "theragraph.cli.main", "serve", "--store", str(tg_store),
-         "--port", str(tg_port), "--query-timeout-s", "300", "--access-log", os.devnull],
+         "--port", str(tg_port), "--query-timeout-s", "300", "--access-log", os.devnull,
+         "--workers", str(args.tg_workers)],
         env={**env, "THERAGRAPH_MAX_CONCURRENT_QUERIES": "16"},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     oxi = subprocess.Popen(
@@ -279,7 +282,9 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "theragraph.cli.main", "token", "revoke",
                         f"bench-{os.getpid()}", "--store", str(tg_store)], env=env,
                        capture_output=True)
-    (WORK / "last-run.md").write_text("\n".join(lines) + "\n")
+    summary = (f"{n_quads:,} quads; theragraph workers={args.tg_workers}; runs={args.runs}; "
+               f"{args.seconds:g} s per throughput point")
+    (WORK / "last-run.md").write_text(summary + "\n\n" + "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,6 +129,7 @@ class QueryRun:
         limits: QueryLimits,
         release: Callable[[], None],
         notify: Callable[[], None] | None = None,
+        executor: Executor | None = None,
     ) -> None:
         """Start the worker.
 
@@ -139,6 +141,7 @@ class QueryRun:
             release: frees the slot; called once, when the worker ends.
             notify: called (from the worker) after each item is queued, e.g. to wake an
                 event loop; it must not block.
+            executor: the thread pool to run in (a new thread when None).
         """
         self.limits = limits
         self.started = time.monotonic()
@@ -150,8 +153,10 @@ class QueryRun:
         self._space = threading.Semaphore(_QUEUE_CHUNKS)
         self._execute, self._serialize, self._release = execute, serialize, release
         self._notify = notify
-        self._thread = threading.Thread(target=self._work, name="sparql-query", daemon=True)
-        self._thread.start()
+        if executor is not None:
+            executor.submit(self._work)
+        else:
+            threading.Thread(target=self._work, name="sparql-query", daemon=True).start()
 
     def check(self) -> None:
         """Raise inside the worker when cancelled or past the deadline."""
@@ -267,6 +272,11 @@ class QueryRunner:
         """Create the runner with ``limits.max_concurrent`` slots."""
         self.limits = limits
         self._slots = threading.BoundedSemaphore(limits.max_concurrent)
+        # One pooled thread per slot: no thread start per query (it costs milliseconds under
+        # load); a slot is held until its thread is done, so a task never waits for a thread.
+        self._pool = ThreadPoolExecutor(
+            max_workers=limits.max_concurrent, thread_name_prefix="sparql-query"
+        )
 
     def try_acquire(self) -> bool:
         """Take a slot without waiting; True on success."""
@@ -304,7 +314,8 @@ class QueryRunner:
 
         try:
             return QueryRun(
-                execute, serialize, limits=self.limits, release=release, notify=notify
+                execute, serialize, limits=self.limits, release=release, notify=notify,
+                executor=self._pool,
             )
         except BaseException:
             release()
