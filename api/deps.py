@@ -7,11 +7,10 @@ from typing import Annotated
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
 
-from theragraph.auth import Principal
-from theragraph.store import Store
-
 from api.service import Service
 from api.settings import ApiSettings
+from theragraph.auth import Principal
+from theragraph.store import Store
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `theragraph token add`")
 

@@ -9,14 +9,13 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
-from theragraph import __version__
-
 from api.accesslog import AccessLogMiddleware, configure_access_log
 from api.errors import install_handlers
 from api.routers import graphs, health, queries, sparql, ui
 from api.routers.ui import STATIC_DIR
 from api.service import Service
 from api.settings import ApiSettings
+from theragraph import __version__
 
 
 def _operation_id(route: APIRoute) -> str:

@@ -19,6 +19,7 @@ import pyoxigraph as ox
 from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 
+from api.errors import RequestError
 from theragraph.errors import QueryError
 from theragraph.query.execution import (
     NotAcceptableError,
@@ -26,8 +27,6 @@ from theragraph.query.execution import (
     result_kind,
 )
 from theragraph.query.negotiation import Choice, choose, offered
-
-from api.errors import RequestError
 
 log = logging.getLogger(__name__)
 

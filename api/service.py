@@ -8,14 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from api.settings import ApiSettings
 from theragraph.auth import Principal, TokenFile, default_token_path
 from theragraph.auth.tokens import parse_scopes
 from theragraph.errors import AccessError
 from theragraph.query.curated import CuratedQuery, load_curated
 from theragraph.query.execution import QueryLimits, QueryRunner
 from theragraph.store import Store, open_store
-
-from api.settings import ApiSettings
 
 
 @dataclass

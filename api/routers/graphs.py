@@ -7,14 +7,13 @@ from typing import Annotated, Any
 import pyoxigraph as ox
 from fastapi import APIRouter, Query, Request, Response, Security
 
-from theragraph.auth import Principal
-from theragraph.errors import AccessError, QueryError
-from theragraph.store import GraphWrite
-
 from api.deps import ServiceDep, get_principal
 from api.errors import RequestError
 from api.protocol import negotiate, read_body, respond
 from api.service import Service
+from theragraph.auth import Principal
+from theragraph.errors import AccessError, QueryError
+from theragraph.store import GraphWrite
 
 router = APIRouter(
     prefix="/graphs", tags=["graphs"], dependencies=[Security(get_principal, scopes=["admin"])]

@@ -7,10 +7,9 @@ import asyncio
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from theragraph import __version__
-
 from api.deps import ServiceDep
 from api.schemas import Health, Version
+from theragraph import __version__
 
 router = APIRouter(tags=["health"])
 

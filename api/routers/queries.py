@@ -6,14 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response, Security
 
+from api.deps import ServiceDep, get_principal
+from api.protocol import negotiate, respond
+from api.schemas import CuratedQueryDoc, CuratedQueryList, QueryParamDoc
 from theragraph.auth import Principal
 from theragraph.errors import QueryError
 from theragraph.query.curated import CuratedQuery, bind_params
 from theragraph.query.dataset import resolve_dataset
-
-from api.deps import ServiceDep, get_principal
-from api.protocol import negotiate, respond
-from api.schemas import CuratedQueryDoc, CuratedQueryList, QueryParamDoc
 
 router = APIRouter(
     prefix="/queries", tags=["queries"], dependencies=[Security(get_principal, scopes=["read"])]

@@ -6,15 +6,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response, Security
 
-from theragraph.auth import Principal
-from theragraph.errors import AccessError, QueryError
-from theragraph.query.dataset import resolve_dataset
-from theragraph.query.text import add_using, scan
-
 from api.deps import ServiceDep, get_principal
 from api.errors import RequestError
 from api.protocol import negotiate, parse_request, respond, single_operation
 from api.service import Service
+from theragraph.auth import Principal
+from theragraph.errors import AccessError, QueryError
+from theragraph.query.dataset import resolve_dataset
+from theragraph.query.text import add_using, scan
 
 QUERY_TYPE = "application/sparql-query"
 UPDATE_TYPE = "application/sparql-update"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -31,7 +32,8 @@ def oxigraph_binary() -> str | None:
     found = shutil.which("oxigraph")
     if found:
         return found
-    for candidate in OXIGRAPH_CANDIDATES:
+    # The test extra installs it next to the interpreter (.venv/bin), often not on PATH.
+    for candidate in (str(Path(sys.executable).parent / "oxigraph"), *OXIGRAPH_CANDIDATES):
         if Path(candidate).exists():
             return candidate
     return None

@@ -321,7 +321,3 @@ class QueryRunner:
             release()
             raise
 
-
-def is_query_error(exc: BaseException) -> bool:
-    """Return True for errors that belong to the user's query rather than to us."""
-    return isinstance(exc, TheragraphError)

@@ -1,5 +1,6 @@
-"""A remote SPARQL 1.1 endpoint as a :class:`~theragraph.store.base.Store` (Oxigraph server,
-Virtuoso, Fuseki, GraphDB, QLever read-only...), over HTTP with httpx.
+"""A remote SPARQL 1.1 endpoint as a :class:`~theragraph.store.base.Store`, over HTTP (httpx).
+
+Oxigraph server, Virtuoso, Fuseki, GraphDB, QLever (read-only) and others speak this protocol.
 
 Location: ``sparql+http(s)://host:port/path[?update=URL-or-path&store=URL-or-path]``. The query
 endpoint is ``http(s)://host:port/path``; the update and Graph Store Protocol endpoints default
@@ -75,7 +76,8 @@ class RemoteStore:
         query_url = urlunsplit((parts.scheme, parts.netloc, parts.path or "/", "", ""))
         path = parts.path.rstrip("/")
         if path.endswith("/query"):
-            update_default, store_default = urljoin(query_url, "update"), urljoin(query_url, "store")
+            update_default = urljoin(query_url, "update")
+            store_default: str | None = urljoin(query_url, "store")
         else:
             update_default, store_default = query_url, None
         update = options.get("update")
