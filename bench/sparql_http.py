@@ -55,8 +55,10 @@ def lit(value: object, datatype: str | None = None) -> ox.Literal:
 
 
 def generate(patients: int, seed: int) -> list[ox.Quad]:
-    """Return the synthetic graph: per patient 1 FHIR patient, 2 conditions, 3 studies x 4 series
-    x 20 instances, one dosimetry report with 5 VOIs (~1,080 triples per patient).
+    """Return the synthetic graph (seeded), one named graph per source record.
+
+    Per patient: 1 FHIR patient, 2 conditions, 3 studies x 4 series x 20 instances, and one
+    dosimetry report with 5 VOIs (~1,080 triples per patient).
     """
     rng = random.Random(seed)
     quads: list[ox.Quad] = []
