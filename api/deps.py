@@ -13,9 +13,11 @@ from theragraph.auth import Principal
 from theragraph.store import Store
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `theragraph token add`")
+# Dependencies are ``async def`` on purpose: they never block (a hash and a stat), and FastAPI
+# would otherwise hop to a worker thread for each one, which costs milliseconds under load.
 
 
-def get_service(request: Request) -> Service:
+async def get_service(request: Request) -> Service:
     """Return the app's shared :class:`Service`."""
     return request.app.state.service
 
@@ -23,17 +25,17 @@ def get_service(request: Request) -> Service:
 ServiceDep = Annotated[Service, Depends(get_service)]
 
 
-def get_settings(service: ServiceDep) -> ApiSettings:
+async def get_settings(service: ServiceDep) -> ApiSettings:
     """Return the service settings."""
     return service.settings
 
 
-def get_store(service: ServiceDep) -> Store:
+async def get_store(service: ServiceDep) -> Store:
     """Return the store."""
     return service.store
 
 
-def get_principal(
+async def get_principal(
     security: SecurityScopes,
     request: Request,
     service: ServiceDep,
