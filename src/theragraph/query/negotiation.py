@@ -82,9 +82,9 @@ def choose(header: str | None, *, graph: bool) -> Choice | None:
         dict(GRAPH_TYPES) if graph else dict(RESULTS_TYPES)
     )
     default = next(iter(table))
-    explicit = {m for m, q in parse_accept(header) if q > 0}
-    refused = {m for m, q in parse_accept(header) if q == 0}
-    for media, q in parse_accept(header):
+    ranges = parse_accept(header)
+    refused = {m for m, q in ranges if q == 0}
+    for media, q in ranges:
         if q <= 0:
             continue
         if media in table:
@@ -96,7 +96,6 @@ def choose(header: str | None, *, graph: bool) -> Choice | None:
             for candidate in table:
                 if candidate.startswith(family) and candidate not in refused:
                     return Choice(candidate, table[candidate])
-    del explicit
     return None
 
 
