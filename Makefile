@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 DEMO   := .theragraph/demo
 export THERAGRAPH_SECRET_FILE ?= $(CURDIR)/.theragraph/demo-secret.key
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test bench clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,14 @@ demo: install $(THERAGRAPH_SECRET_FILE)
 	$(BIN)/theragraph query --store $(DEMO)/store -f queries/summarize-cohort.rq
 	$(BIN)/theragraph query --store $(DEMO)/store -f queries/list-pet-suv.rq
 
-test: install
+# Headless Chromium for the query-page test; when it cannot be installed the test skips, saying why.
+browser:
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || \
+	  { SUDO=$$( [ "$$(id -u)" = 0 ] || echo "sudo -n" ); \
+	    ($$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver) >/dev/null 2>&1 || \
+	    echo "chromium not installed: the browser test will be skipped"; }
+
+test: install browser
 	$(BIN)/python -m pytest -q
 
 bench: install

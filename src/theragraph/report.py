@@ -94,6 +94,35 @@ CODES: dict[str, str] = {
     "dvh.no-structure-set": "an RT Dose has no structure set in the batch (counted, not failed)",
 }
 
+# SPARQL service, access control and remote stores (api/, auth/, query/, store/remote.py).
+CODES.update({
+    "access.no-token": "the request carries no bearer token and anonymous access is off",
+    "access.invalid-token": "the bearer token is malformed, unknown or revoked",
+    "access.scope": "the token lacks the scope the action needs",
+    "access.service": "SERVICE (federated query) is not allowed",
+    "access.unknown-scope": "a scope is not one of read, ingest, admin",
+    "access.duplicate-name": "a token with this name exists",
+    "access.bad-name": "a token name has characters outside [A-Za-z0-9._@-]",
+    "access.unknown-token": "no token has this name or id",
+    "config.token-file": "the token file is missing, unreadable or malformed",
+    "query.syntax": "SPARQL syntax error (message has line and column)",
+    "query.failed": "the query failed while being evaluated",
+    "query.timeout": "the query ran past its time limit",
+    "query.overloaded": "all query slots are busy",
+    "query.result-too-large": "the serialised result exceeds the configured cap",
+    "query.not-acceptable": "no acceptable result media type",
+    "query.bad-parameter": "a curated query parameter is missing, unknown or of the wrong type",
+    "query.bad-header": "a curated query file has a malformed header",
+    "query.unknown": "no curated query has this name",
+    "request.invalid": "the HTTP request breaks the SPARQL 1.1 Protocol",
+    "request.too-large": "the request body exceeds the configured cap",
+    "request.unsupported-media-type": "the request Content-Type or charset is not accepted",
+    "graph.not-found": "the named graph does not exist",
+    "store.read-only": "the store is open read-only",
+    "store.unavailable": "the store (or remote endpoint) cannot be reached",
+    "store.bad-location": "a sparql+http(s):// store location is malformed",
+})
+
 
 class ExitCode(IntEnum):
     """Exit codes shared by every command (house style A4)."""

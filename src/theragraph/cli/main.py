@@ -8,7 +8,7 @@ import sys
 import typer
 
 from theragraph import __version__
-from theragraph.cli import dicom, dump, ingest, query, synth
+from theragraph.cli import dicom, dump, ingest, query, serve, synth, token
 from theragraph.cli import validate as validate_cli
 
 app = typer.Typer(
@@ -24,6 +24,8 @@ app.add_typer(dump.app)
 app.add_typer(dicom.app, name="dicom", help="DICOM diagnostics for users checking their own files.")
 app.add_typer(synth.app)
 app.add_typer(validate_cli.app)
+app.add_typer(serve.app)
+app.add_typer(token.app, name="token", help="Issue, list and revoke API tokens.")
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]

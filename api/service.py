@@ -1,0 +1,93 @@
+"""The per-app state: store, token file, query runner and curated queries (built once)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from api.settings import ApiSettings
+from theragraph.auth import Principal, TokenFile, default_token_path
+from theragraph.auth.tokens import parse_scopes
+from theragraph.errors import AccessError
+from theragraph.query.curated import CuratedQuery, load_curated
+from theragraph.query.execution import QueryLimits, QueryRunner
+from theragraph.store import Store, open_store
+
+
+@dataclass
+class Service:
+    """Everything the routers share; lives on ``app.state.service``."""
+
+    settings: ApiSettings
+    store: Store
+    tokens: TokenFile | None
+    runner: QueryRunner
+    anonymous: Principal | None
+    curated: dict[str, CuratedQuery] = field(default_factory=dict)
+    _write_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def run_write(self, write: Callable[..., Any], *args: Any) -> Any:
+        """Run a store write in a worker thread, one write at a time."""
+
+        def locked() -> Any:
+            with self._write_lock:
+                return write(*args)
+
+        return await asyncio.to_thread(locked)
+
+    @classmethod
+    def from_settings(cls, settings: ApiSettings) -> Service:
+        """Open the store and load tokens and curated queries.
+
+        Raises:
+            StoreError: when the store cannot be opened.
+            ConfigError: for a malformed token file or anonymous scopes.
+        """
+        store = open_store(settings.store, read_only=settings.read_only)
+        token_path = settings.token_file
+        if token_path is None and "://" not in settings.store and settings.store != ":memory:":
+            token_path = default_token_path(settings.store)
+        tokens = TokenFile(token_path) if token_path is not None else None
+        anonymous = None
+        if settings.anonymous_scopes.strip():
+            datasets = [d.strip() for d in settings.anonymous_datasets.split(",") if d.strip()]
+            anonymous = Principal(
+                "anonymous",
+                frozenset(parse_scopes(settings.anonymous_scopes)),
+                tuple(datasets) if datasets else None,
+            )
+        limits = QueryLimits(
+            timeout_s=settings.query_timeout_s,
+            max_result_bytes=settings.max_result_bytes,
+            max_concurrent=settings.max_concurrent_queries,
+            queue_wait_s=settings.queue_wait_s,
+        )
+        return cls(
+            settings=settings,
+            store=store,
+            tokens=tokens,
+            runner=QueryRunner(limits),
+            anonymous=anonymous,
+            curated=load_curated(settings.queries_dir),
+        )
+
+    def authenticate(self, token: str | None) -> Principal:
+        """Return the principal of a bearer token, or the anonymous one.
+
+        Raises:
+            AccessError: ``access.no-token`` without a token when anonymous access is off;
+                ``access.invalid-token`` for a bad token.
+        """
+        if token is None:
+            if self.anonymous is None:
+                raise AccessError(
+                    "this service needs a bearer token (Authorization: Bearer tg_...)",
+                    code="access.no-token",
+                )
+            return self.anonymous
+        if self.tokens is None:
+            raise AccessError("no token file is configured", code="access.invalid-token")
+        return self.tokens.verify(token)
