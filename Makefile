@@ -30,7 +30,7 @@ demo: install $(THERAGRAPH_SECRET_FILE)
 	  $$(for d in dicom fhir fhir-bulk dosimetry; do [ -d $(DEMO)/data/$$d ] && echo $(DEMO)/data/$$d; done) \
 	  --workers 2 --store $(DEMO)/store --report $(DEMO)/ingest-report.json
 	$(BIN)/theragraph query --store $(DEMO)/store -f queries/summarize-cohort.rq
-	$(BIN)/theragraph query --store $(DEMO)/store -f queries/list-pet-suv.rq
+	$(BIN)/theragraph query --store $(DEMO)/store -f queries/summarize-patients.rq
 
 # Headless Chromium for the query-page test; when it cannot be installed the test skips, saying why.
 browser:

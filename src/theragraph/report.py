@@ -74,6 +74,7 @@ CODES: dict[str, str] = {
     "shacl.sparql": "a SPARQL-based constraint found a problem",
     "shacl.shapes": "the shapes graph is malformed or uses an unsupported SPARQL construct",
     "store.write-failed": "the store rejected the write",
+    "store.missing": "no store exists at the given location",
     "internal.bug": "an unexpected error (a bug): see the debug log",
     "read.unreadable": "the file cannot be opened or read",
     "read.invalid-value": "a DICOM attribute value cannot be decoded (bad VR or length); dropped",

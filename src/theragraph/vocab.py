@@ -20,6 +20,8 @@ LOINC = Namespace("http://loinc.org/rdf/")
 NCIT = Namespace("http://purl.obolibrary.org/obo/NCIT_")
 RADLEX = Namespace("http://radlex.org/RID/")
 UCUM = Namespace("http://unitsofmeasure.org/")
+#: WHO ATC classification as published by BioPortal (radiopharmaceutical agents, V10...).
+ATC = Namespace("http://purl.bioontology.org/ontology/ATC/")
 SCT_SYSTEM = "http://snomed.info/sct"
 LOINC_SYSTEM = "http://loinc.org"
 UCUM_SYSTEM = "http://unitsofmeasure.org"
@@ -37,6 +39,7 @@ PREFIXES: dict[str, Namespace] = {
     "ncit": NCIT,
     "radlex": RADLEX,
     "ucum": UCUM,
+    "atc": ATC,
     "prov": PROV,
     "dcat": DCAT,
     "dct": DCTERMS,
@@ -55,7 +58,7 @@ def sparql_prefixes() -> str:
 
 
 __all__ = [
-    "DCAT", "DCM", "DCMATTR", "DCTERMS", "FHIR", "LOINC", "NCIT", "OWL", "PREFIXES", "PROV",
+    "ATC", "DCAT", "DCM", "DCMATTR", "DCTERMS", "FHIR", "LOINC", "NCIT", "OWL", "PREFIXES", "PROV",
     "RADLEX", "RDF", "RDFS", "SH", "SKOS", "SNOMED", "TG", "TGG", "TGR", "UCUM", "XSD",
     "sparql_prefixes",
 ]

@@ -63,3 +63,24 @@ def test_dump_writes_nquads_with_graph(store_dir):
     assert result.exit_code == 0
     lines = [line for line in result.stdout.splitlines() if line]
     assert len(lines) == 3 and all(line.endswith(f"<{EX}g> .") for line in lines)
+
+
+def test_query_on_missing_store_exits_3_and_creates_nothing(tmp_path):
+    missing = tmp_path / "nowhere"
+    result = CliRunner().invoke(app, ["query", "--store", str(missing), "ASK {}"])
+    assert result.exit_code == 3
+    assert "store.missing" in result.stderr
+    assert not missing.exists()
+
+
+def test_table_output_compacts_known_namespaces(tmp_path):
+    store = OxigraphStore(tmp_path / "s")
+    store.replace_graphs([GraphWrite(EX + "g", [ox.Triple(
+        ox.NamedNode("https://w3id.org/theragraph/id/patient/abc"),
+        ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+        ox.NamedNode("https://w3id.org/theragraph/ontology#Patient"),
+    )])])
+    store.close()
+    result = CliRunner().invoke(app, ["query", "--store", str(tmp_path / "s"), "SELECT ?s ?t WHERE { ?s a ?t }"])
+    assert result.exit_code == 0
+    assert "tgr:patient/abc" in result.stdout and "tg:Patient" in result.stdout

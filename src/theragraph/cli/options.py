@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from theragraph.config import get_settings
-from theragraph.errors import TheragraphError
+from theragraph.errors import StoreError, TheragraphError
 from theragraph.report import ExitCode
 from theragraph.store import Store, open_store
+from theragraph.store.open import REMOTE_SCHEMES
 
 #: Diagnostics and progress go to stderr; results go to stdout.
 err_console = Console(stderr=True)
@@ -38,6 +41,12 @@ def open_store_or_exit(store: str | None, *, read_only: bool = False) -> Store:
     store being written can miss files that compaction removes.
     """
     location = resolve_store_location(store)
+    if read_only and not location.startswith(REMOTE_SCHEMES) and not Path(location).exists():
+        print_error(StoreError(
+            f"no store at {location}: ingest something first, or pass --store DIR",
+            code="store.missing",
+        ))
+        raise typer.Exit(code=ExitCode.CANNOT_START)
     try:
         return open_store(location)
     except TheragraphError as exc:

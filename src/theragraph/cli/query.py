@@ -11,8 +11,15 @@ from theragraph.cli.options import STORE_HELP, err_console, open_store_or_exit, 
 from theragraph.errors import QueryError
 from theragraph.query.results import FORMATS, write_results
 from theragraph.report import ExitCode
+from theragraph.store import Store
 
 app = typer.Typer()
+
+
+def _print_query(db: Store, text: str, output_format: str) -> None:
+    # A result iterator keeps the store open: it must not outlive this frame, whose locals a
+    # traceback (e.g. of typer.Exit) would otherwise keep alive.
+    write_results(db.query(text), sys.stdout, fmt=output_format)
 
 
 @app.command("query")
@@ -35,8 +42,7 @@ def query_command(
     assert text is not None
     db = open_store_or_exit(store, read_only=True)
     try:
-        results = db.query(text)
-        write_results(results, sys.stdout, fmt=output_format)
+        _print_query(db, text, output_format)
     except QueryError as exc:
         print_error(exc)
         raise typer.Exit(code=ExitCode.PARTIAL) from exc

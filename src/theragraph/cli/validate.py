@@ -70,10 +70,12 @@ def validate_command(
         if data:
             report = validate_files(data, shapes, engine=engine)  # type: ignore[arg-type]
         else:
-            # read-only: no write lock, so validation runs beside a running ingest or server.
-            # (OxigraphStore.close() flushes, which a read-only instance refuses; not called.)
+            # read-only when locked, so validation runs beside a running ingest or server
             db = open_store_or_exit(store, read_only=True)
-            report = validate_store(db, shapes=shapes or None, engine=engine)  # type: ignore[arg-type]
+            try:
+                report = validate_store(db, shapes=shapes or None, engine=engine)  # type: ignore[arg-type]
+            finally:
+                db.close()
     except ShapesError as exc:
         err_console.print(
             f"[red]error[/red] \\[shacl.shapes] the shapes graph cannot be used: {exc}"

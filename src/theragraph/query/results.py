@@ -9,6 +9,8 @@ import pyoxigraph as ox
 from rich.console import Console
 from rich.table import Table
 
+from theragraph.vocab import PREFIXES
+
 FORMATS = ("table", "json", "csv", "tsv")
 _OX_FORMATS = {
     "json": ox.QueryResultsFormat.JSON,
@@ -28,10 +30,24 @@ def term_text(term: Any) -> str:
     return str(term)
 
 
-def rows(results: Any) -> tuple[list[str], list[list[str]]]:
+# Longest namespace first, so tgr: wins over a shorter prefix of the same IRI.
+_COMPACT = sorted(((str(ns), p) for p, ns in PREFIXES.items()), key=lambda x: -len(x[0]))
+
+
+def compact_text(term: Any) -> str:
+    """Return :func:`term_text`, with IRIs shortened to ``prefix:local`` where a prefix fits."""
+    if isinstance(term, ox.NamedNode):
+        for namespace, prefix in _COMPACT:
+            if term.value.startswith(namespace):
+                return f"{prefix}:{term.value[len(namespace):]}"
+    return term_text(term)
+
+
+def rows(results: Any, *, compact: bool = False) -> tuple[list[str], list[list[str]]]:
     """Return (variable names, rows of text) for a SELECT result."""
+    render = compact_text if compact else term_text
     names = [v.value for v in results.variables]
-    return names, [[term_text(sol[name]) for name in names] for sol in results]
+    return names, [[render(sol[name]) for name in names] for sol in results]
 
 
 def write_results(results: Any, out: TextIO, *, fmt: str = "table") -> None:
@@ -44,7 +60,7 @@ def write_results(results: Any, out: TextIO, *, fmt: str = "table") -> None:
         out.write(data.decode() if isinstance(data, bytes) else str(data))
         return
     if fmt == "table":
-        names, body = rows(results)
+        names, body = rows(results, compact=True)
         table = Table(*names, show_lines=False)
         for row in body:
             table.add_row(*row)
