@@ -395,7 +395,8 @@ class FhirReader:
             patient = self._patient_of(resolved)
         self.deid.pseudonymise_uids(resource)
         self.deid.key_identifiers(resource)
-        data, dropped = self.deid.apply(resource, patient)
+        removed: list[str] = []
+        data, dropped = self.deid.apply(resource, patient, removed)
         if dropped:
             problems.append(RecordProblem(
                 "deid.dates-dropped",
@@ -423,6 +424,7 @@ class FhirReader:
             location=where,
             patient_identifier_fallback=fallback,
             references=[r for _, r in resolved],
+            deidentified_elements=tuple(removed),
             problems=problems,
         )
 
