@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 
@@ -32,7 +33,9 @@ def test_cli_ingests_fhir_bundle_and_ndjson(tmp_path: Path, secret_env: None) ->
     fb.write_ndjson(data / "export.ndjson", [fb.psa("o2", "p1", 2.0, "2021-02-01")])
     result = CliRunner().invoke(app, ["ingest", str(data), "--store", str(tmp_path / "s"), "--no-progress"])
     assert result.exit_code == 0, result.output
-    store = OxigraphStore(tmp_path / "s", read_only=True)
+    del result  # its exc_info (typer.Exit) keeps the command's frame, and so its store, alive
+    gc.collect()
+    store = OxigraphStore(tmp_path / "s")
     rows = list(store.query(f"PREFIX tg: <{TG}> SELECT ?o WHERE {{ ?o a tg:TumorMarkerTest ; tg:hasPatient ?p . ?p a tg:Patient }}"))
     assert len(rows) == 2
 

@@ -189,17 +189,16 @@ def iter_raw_entries(path: Path) -> Iterator[RawEntry | FailedResource]:
     NDJSON, for the line; the other lines are still read.
     """
     with path.open("rb") as fh:
-        first = fh.readline()
-        second = fh.readline()
-        while second and not second.strip():
-            second = fh.readline()
-        first_obj: Any = None
-        try:
-            first_obj = json.loads(first) if first.strip() else None
-        except ValueError:
-            first_obj = None
-        if isinstance(first_obj, dict) and second:
-            # NDJSON: one resource per line (FHIR Bulk Data Access).
+        heads: list[bytes] = []
+        while len(heads) < 2:
+            line = fh.readline()
+            if not line:
+                break
+            if line.strip():
+                heads.append(line)
+        # NDJSON (FHIR Bulk Data): at least two non-empty lines, one of the first two a complete
+        # JSON object on its own (a broken first line must not hide the others).
+        if len(heads) == 2 and any(_is_json_object(h) for h in heads):
             fh.seek(0)
             for number, line in enumerate(fh, start=1):
                 if not line.strip():
@@ -222,6 +221,13 @@ def iter_raw_entries(path: Path) -> Iterator[RawEntry | FailedResource]:
         yield FailedResource("file", "read.invalid-json", f"not valid JSON{where}: {message}")
         return
     yield from _entries_of(obj, "file", raw=data)
+
+
+def _is_json_object(line: bytes) -> bool:
+    try:
+        return isinstance(json.loads(line), dict)
+    except ValueError:
+        return False
 
 
 def _entries_of(obj: Any, location: str, *, raw: bytes | None) -> Iterator[RawEntry | FailedResource]:
@@ -395,7 +401,8 @@ class FhirReader:
             patient = self._patient_of(resolved)
         self.deid.pseudonymise_uids(resource)
         self.deid.key_identifiers(resource)
-        data, dropped = self.deid.apply(resource, patient)
+        removed: list[str] = []
+        data, dropped = self.deid.apply(resource, patient, removed)
         if dropped:
             problems.append(RecordProblem(
                 "deid.dates-dropped",
@@ -423,6 +430,7 @@ class FhirReader:
             location=where,
             patient_identifier_fallback=fallback,
             references=[r for _, r in resolved],
+            deidentified_elements=tuple(removed),
             problems=problems,
         )
 

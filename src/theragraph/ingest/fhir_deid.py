@@ -154,8 +154,13 @@ class Deidentifier:
         elif isinstance(node[head], str):
             node[head] = self.pseudonymizer.uid(node[head])
 
-    def apply(self, resource: dict[str, Any], patient: str | None) -> tuple[dict[str, Any], int]:
+    def apply(
+        self, resource: dict[str, Any], patient: str | None, dropped_elements: list[str] | None = None
+    ) -> tuple[dict[str, Any], int]:
         """Return the de-identified resource and the number of dates dropped.
+
+        Top-level elements removed as identifying are appended to ``dropped_elements`` (so the
+        report can count them: nothing is lost silently).
 
         Args:
             resource: resource JSON whose references are already resolved.
@@ -175,6 +180,8 @@ class Deidentifier:
                 out["_birthYear"] = year
         for key, value in resource.items():
             if key in drop_top or key in rules.drop_everywhere or key == "id":
+                if dropped_elements is not None and key not in ("id", "meta", "text"):
+                    dropped_elements.append(key)
                 continue
             cleaned, n = self._clean(key, value, shift)
             dropped += n

@@ -407,6 +407,8 @@ class FhirMapper:
         for key in data:
             if key not in mapping.heads and key not in _SKIP_UNMAPPED:
                 self.count(f"unmapped-element.{profile_name}.{key}")
+        for key in record.deidentified_elements:
+            self.count(f"deid-dropped.{profile_name}.{key}")
         for problem in record.problems:
             graph.issues.append(Issue(
                 code=problem.code, severity=problem.severity, message=problem.message,

@@ -9,6 +9,8 @@ looked up in the store.
 
 from __future__ import annotations
 
+import logging
+import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -19,11 +21,12 @@ from theragraph.ingest.fhir import FhirReader
 from theragraph.mapping.base import MappedGraph
 from theragraph.mapping.fhir import FhirMapper
 from theragraph.pipeline.sources import IngestContext, IngestUnit
-from theragraph.records.fhir import FailedResource
+from theragraph.records.fhir import FailedResource, FhirRecord
 from theragraph.report import FileOutcome, Issue
 from theragraph.store.base import Store
 from theragraph.vocab import TG
 
+log = logging.getLogger(__name__)
 _BOM = b"\xef\xbb\xbf"
 _PATIENT_BY_KEY = (
     "SELECT ?pseudonym WHERE { ?patient ?keyProp ?key ; ?pseudoProp ?pseudonym } LIMIT 1"
@@ -71,6 +74,19 @@ class FhirHandler:
         text = text.lstrip()
         return text.startswith(b"{") and b'"resourceType"' in text
 
+    @staticmethod
+    def _read(reader: FhirReader, path: Path, ctx: IngestContext) -> Iterator[FhirRecord | FailedResource]:
+        """Yield the file's records; an unreadable file or a reader bug becomes one failure."""
+        try:
+            yield from reader.read_file(path)
+        except OSError as exc:
+            yield FailedResource("file", "read.unreadable", f"cannot read file: {exc.strerror}")
+        except Exception as exc:
+            if ctx.fail_fast:
+                raise
+            log.debug("reading %s failed:\n%s", path, traceback.format_exc())
+            yield FailedResource("file", "internal.bug", f"FHIR reader failed: {type(exc).__name__}; see the debug log")
+
     def ingest(
         self, files: list[Path], ctx: IngestContext, progress: Callable[[int], None]
     ) -> Iterator[IngestUnit]:
@@ -83,7 +99,10 @@ class FhirHandler:
             validate=self.validate,
         )
         for path in files:
-            reader.index_file(path)
+            try:
+                reader.index_file(path)
+            except OSError:
+                continue  # reported by the second pass, which reads the file again
         reader.finish_index()
         mapper = FhirMapper(count=ctx.count)
         graphs: dict[str, MappedGraph] = {}
@@ -91,7 +110,7 @@ class FhirHandler:
         for path in files:
             rel = ctx.relative(path)
             current = FileOutcome(path=rel, status="ingested", kind=self.kind)
-            for item in reader.read_file(path):
+            for item in self._read(reader, path, ctx):
                 if isinstance(item, FailedResource):
                     ctx.count(f"fhir.failed.{item.code}")
                     outcomes.append(FileOutcome(
@@ -99,7 +118,18 @@ class FhirHandler:
                         issues=[Issue(code=item.code, message=item.message, location=item.location)],
                     ))
                     continue
-                graph = mapper.map_record(item)
+                try:
+                    graph = mapper.map_record(item)
+                except Exception as exc:  # one odd resource must not stop the batch (style A4)
+                    if ctx.fail_fast:
+                        raise
+                    log.debug("mapping %s failed:\n%s", item.location, traceback.format_exc())
+                    outcomes.append(FileOutcome(
+                        path=rel, status="failed", kind=self.kind,
+                        issues=[Issue(code="internal.bug", location=item.location,
+                                      message=f"mapping failed: {type(exc).__name__}; see the debug log")],
+                    ))
+                    continue
                 ctx.count("fhir.resources")
                 graphs[graph.graph] = graph  # the same resource twice in one unit lands once
                 current.graphs.append(graph.graph)

@@ -63,6 +63,8 @@ class FhirRecord:
             derived from its resource id.
         references: every resolved reference of the resource, including those inside elements
             the de-identifier drops (e.g. ``note.authorReference``), for ``tg:references`` links.
+        deidentified_elements: top-level elements the de-identifier removed (names, identifier,
+            address...), counted in the report as ``deid-dropped.<profile>.<element>``.
         problems: warnings found while reading (dangling references, dropped dates...).
     """
 
@@ -75,6 +77,7 @@ class FhirRecord:
     location: str = ""
     patient_identifier_fallback: bool = False
     references: list[ResolvedReference] = field(default_factory=list)
+    deidentified_elements: tuple[str, ...] = ()
     problems: list[RecordProblem] = field(default_factory=list)
 
 

@@ -126,3 +126,10 @@ def test_distinct_patients_sharing_an_identifier_are_kept_apart(tmp_path: Path, 
     a, b = read_all(FhirReader(pseudonymizer), [path])
     assert a.patient != b.patient
     assert [p.code for p in a.problems] == ["link.identifier-collision"]
+
+
+def test_ndjson_with_a_broken_first_line_keeps_the_other_lines(tmp_path: Path, pseudonymizer: Pseudonymizer) -> None:
+    path = tmp_path / "x.ndjson"
+    path.write_text('{"resourceType": "Obs\n' + "\n".join(json.dumps(fb.psa(f"o{i}", "p1", 1.0, "2020-01-02")) for i in range(3)) + "\n")
+    items = read_all(FhirReader(pseudonymizer), [path])
+    assert [type(i).__name__ for i in items] == ["FailedResource", "FhirRecord", "FhirRecord", "FhirRecord"]

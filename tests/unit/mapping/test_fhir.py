@@ -109,6 +109,8 @@ def test_unmapped_elements_and_types_are_counted(tmp_path: Path, pseudonymizer: 
     report = ingest(memory_store, pseudonymizer, tmp_path)
     assert report.counts["unmapped-element.Observation.performer"] == 1
     assert report.counts["unmapped-resource-type.Practitioner"] == 1
+    assert report.counts["deid-dropped.mcode-cancer-patient.name"] == 1
+    assert report.counts["deid-dropped.mcode-cancer-patient.identifier"] == 1
 
 
 def test_administration_identifier_becomes_the_dosimetry_join_key(tmp_path: Path, pseudonymizer: Pseudonymizer, memory_store: OxigraphStore) -> None:
