@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -96,12 +97,21 @@ def generate(n_series: int, per_series: int) -> list[Path]:
     return files
 
 
+FLOOR_CPU: list[float] = []
+
+
 def floor(files: list[Path]) -> float:
-    """Return seconds for a bare dcmread(stop_before_pixels=True) loop."""
-    start = time.perf_counter()
+    """Return seconds for a bare dcmread(stop_before_pixels=True) loop (CPU s in FLOOR_CPU)."""
+    start, cpu = time.perf_counter(), time.process_time()
     for f in files:
         pydicom.dcmread(f, stop_before_pixels=True)
+    FLOOR_CPU.append(time.process_time() - cpu)
     return time.perf_counter() - start
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def reader_breakdown(files: list[Path]) -> tuple[float, float, float]:
@@ -124,7 +134,10 @@ def reader_breakdown(files: list[Path]) -> tuple[float, float, float]:
     return out[0], out[1], out[2]
 
 
-def full_ingest(workers: int) -> tuple[float, int, int]:
+FULL_CPU: list[float] = []
+
+
+def full_ingest(workers: int, validate: bool = True) -> tuple[float, int, int]:
     """Run the CLI ingest into a fresh store; return (seconds, store bytes, exit code)."""
     store = WORK / "store"
     shutil.rmtree(store, ignore_errors=True)
@@ -132,10 +145,13 @@ def full_ingest(workers: int) -> tuple[float, int, int]:
     env.setdefault("THERAGRAPH_SECRET", "bench-secret-0123456789abcdef0123456789")
     env["PYTHONPATH"] = os.pathsep.join([str(HERE.parent / "src"), env.get("PYTHONPATH", "")])
     cmd = [sys.executable, "-m", "theragraph.cli.main", "ingest", str(WORK / "data"), "--store", str(store),
-           "--workers", str(workers), "--no-progress", "--report", str(WORK / "report.json")]
+           "--workers", str(workers), "--no-progress", "--report", str(WORK / "report.json"),
+           "--validate" if validate else "--no-validate"]
     start = time.perf_counter()
+    cpu = _children_cpu()
     rc = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True).returncode
     seconds = time.perf_counter() - start
+    FULL_CPU.append(_children_cpu() - cpu)  # the CLI process and its reader workers
     size = sum(p.stat().st_size for p in store.rglob("*") if p.is_file())
     return seconds, size, rc
 
@@ -147,12 +163,15 @@ def main() -> None:
     parser.add_argument("--per-series", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--write-results", action="store_true")
+    parser.add_argument("--no-validate", action="store_true",
+                        help="ingest without the per-graph SHACL validation (the CLI default is on)")
     args = parser.parse_args()
     files = generate(args.series, args.per_series)
     n = len(files)
     floor(files[: min(n, 500)])  # warm the page cache
     t_floor = floor(files)
-    t_full, size, rc = full_ingest(args.workers)
+    load_before = os.getloadavg()
+    t_full, size, rc = full_ingest(args.workers, validate=not args.no_validate)
     b_floor, b_deid, b_suv = reader_breakdown(files[:: max(1, n // 1000)])
     lines = [
         "## DICOM ingest",
@@ -167,7 +186,13 @@ def main() -> None:
         f"{t_floor:.1f} s = {n / t_floor:.0f} instances/s",
         f"- full ingest (`theragraph ingest --workers {args.workers}`, read + de-identify + SUV inputs"
         f" + map + write, on-disk store): {t_full:.1f} s = {n / t_full:.0f} instances/s (exit {rc})",
+        f"- SHACL validation at ingest: {'off (--no-validate)' if args.no_validate else 'on (CLI default)'}; "
+        f"load average (1/5/15 min) before the run {load_before[0]:.1f}/{load_before[1]:.1f}/"
+        f"{load_before[2]:.1f}",
         f"- ratio full / floor (time): {t_full / t_floor:.2f}x (goal <= 2x)",
+        f"- CPU time (load-independent; all processes, the workers included): floor "
+        f"{FLOOR_CPU[-1]:.1f} s, full ingest {FULL_CPU[-1]:.1f} s, ratio {FULL_CPU[-1] / FLOOR_CPU[-1]:.2f}x"
+        f" (estimate for 2 idle cores and --workers 2: wall ratio about half of this)",
         f"- store size: {size / 1e6:.1f} MB = {size / n:.0f} bytes per instance (RocksDB, not compacted)",
         f"- reader breakdown (1 process, 1000-file sample, ms/instance): dcmread {b_floor * 1e3:.2f}, "
         f"+ de-identification {b_deid * 1e3:.2f}, + SUV inputs (read_suv_inputs) {b_suv * 1e3:.2f}",

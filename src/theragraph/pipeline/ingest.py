@@ -10,6 +10,7 @@ import logging
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -63,31 +64,52 @@ def _common_root(paths: Sequence[Path]) -> Path:
     return Path(*common) if common else Path("/")
 
 
+_C_ENTITY = ox.NamedNode(str(PROV.Entity))
+_C_SOURCE_RECORD_GRAPH = ox.NamedNode(str(TG.SourceRecordGraph))
+_C_ACTIVITY = ox.NamedNode(str(PROV.Activity))
+_P_SOURCE_KIND = ox.NamedNode(str(TG.sourceKind))
+_P_GENERATED_BY = ox.NamedNode(str(PROV.wasGeneratedBy))
+_P_GENERATED_AT = ox.NamedNode(str(PROV.generatedAtTime))
+_P_READER_VERSION = ox.NamedNode(str(TG.readerVersion))
+_P_ENDED_AT = ox.NamedNode(str(PROV.endedAtTime))
+_P_ASSOCIATED_WITH = ox.NamedNode(str(PROV.wasAssociatedWith))
+_P_ABOUT_PATIENT = ox.NamedNode(str(TG.aboutPatient))
+_SOFTWARE = ox.NamedNode(f"https://w3id.org/theragraph/software/theragraph/{__version__}")
+_READER_VERSION = to_literal(__version__)
+
+
+@lru_cache(maxsize=64)
+def _string_literal(value: str) -> ox.Literal:
+    return to_literal(value)
+
+
+@lru_cache(maxsize=8)
+def _time_literal(value: datetime) -> ox.Literal:
+    return to_literal(value)
+
+
 def provenance_triples(graph: MappedGraph, *, generated_at: datetime) -> list[ox.Triple]:
     """Return the PROV-O description of a graph, attached to the graph IRI (design §1)."""
     g = ox.NamedNode(graph.graph)
     activity = ox.NamedNode(graph.graph + "/ingest")
+    when = _time_literal(generated_at)  # one literal per unit (all its graphs share the time)
     triples = [
-        ox.Triple(g, RDF_TYPE, ox.NamedNode(str(PROV.Entity))),
-        ox.Triple(g, RDF_TYPE, ox.NamedNode(str(TG.SourceRecordGraph))),
-        ox.Triple(g, ox.NamedNode(str(TG.sourceKind)), to_literal(graph.kind)),
-        ox.Triple(g, ox.NamedNode(str(PROV.wasGeneratedBy)), activity),
-        ox.Triple(g, ox.NamedNode(str(PROV.generatedAtTime)), to_literal(generated_at)),
-        ox.Triple(g, ox.NamedNode(str(TG.readerVersion)), to_literal(__version__)),
-        ox.Triple(activity, RDF_TYPE, ox.NamedNode(str(PROV.Activity))),
-        ox.Triple(activity, ox.NamedNode(str(PROV.endedAtTime)), to_literal(generated_at)),
-        ox.Triple(
-            activity,
-            ox.NamedNode(str(PROV.wasAssociatedWith)),
-            ox.NamedNode(f"https://w3id.org/theragraph/software/theragraph/{__version__}"),
-        ),
+        ox.Triple(g, RDF_TYPE, _C_ENTITY),
+        ox.Triple(g, RDF_TYPE, _C_SOURCE_RECORD_GRAPH),
+        ox.Triple(g, _P_SOURCE_KIND, _string_literal(graph.kind)),
+        ox.Triple(g, _P_GENERATED_BY, activity),
+        ox.Triple(g, _P_GENERATED_AT, when),
+        ox.Triple(g, _P_READER_VERSION, _READER_VERSION),
+        ox.Triple(activity, RDF_TYPE, _C_ACTIVITY),
+        ox.Triple(activity, _P_ENDED_AT, when),
+        ox.Triple(activity, _P_ASSOCIATED_WITH, _SOFTWARE),
     ]
     if graph.source_checksum:
         triples.append(ox.Triple(g, _P_CHECKSUM, to_literal(graph.source_checksum)))
     if graph.mapping_version:
-        triples.append(ox.Triple(g, _P_MAPPING, to_literal(graph.mapping_version)))
+        triples.append(ox.Triple(g, _P_MAPPING, _string_literal(graph.mapping_version)))
     if graph.patient:
-        triples.append(ox.Triple(g, ox.NamedNode(str(TG.aboutPatient)), ox.NamedNode(graph.patient)))
+        triples.append(ox.Triple(g, _P_ABOUT_PATIENT, ox.NamedNode(graph.patient)))
     return triples
 
 

@@ -29,6 +29,18 @@ def _replace_update(writes: Sequence[GraphWrite]) -> str:
     return update
 
 
+def _quads(writes: Sequence[GraphWrite]) -> list[ox.Quad]:
+    """Return the quads of ``writes`` (one graph-name node per graph, not one per triple)."""
+    quads: list[ox.Quad] = []
+    add = quads.append
+    quad = ox.Quad
+    for write in writes:
+        g = ox.NamedNode(write.graph)
+        for t in write.triples:
+            add(quad(t.subject, t.predicate, t.object, g))
+    return quads
+
+
 class OxigraphStore:
     """A :class:`~theragraph.store.base.Store` backed by ``pyoxigraph.Store``."""
 
@@ -83,11 +95,7 @@ class OxigraphStore:
         total = sum(len(w.triples) for w in writes)
         try:
             if fresh:
-                self._store.extend(
-                    ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(w.graph))
-                    for w in fresh
-                    for t in w.triples
-                )
+                self._store.extend(_quads(fresh))
             if existing:
                 self._store.update(_replace_update(existing))
         except (OSError, SyntaxError) as exc:
