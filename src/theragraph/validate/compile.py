@@ -323,6 +323,13 @@ def constraint_query(
                 f"SELECT ?this WHERE {{ {focus} OPTIONAL {{ {value_pattern(shape)} }} }} "
                 f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) < {n})"
             )
+        if scan and scannable(shape.path):
+            # count the values of every subject first, then keep the few focus nodes among them
+            return (
+                f"SELECT DISTINCT ?this WHERE {{ {{ SELECT ?this WHERE {{ "
+                f"?this {shape.path.to_sparql()} "
+                f"?value . }} GROUP BY ?this HAVING (COUNT(DISTINCT ?value) > {n}) }} {focus} }}"
+            )
         return (
             f"SELECT ?this WHERE {{ {values_union(shape, focus, scan=scan)} }} "
             f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) > {n})"
