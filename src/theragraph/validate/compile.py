@@ -291,9 +291,8 @@ def constraint_query(
     comp, p = constraint.component, constraint.params
 
     def filtered(cond: str) -> str:
-        return (
-            f"SELECT DISTINCT ?this ?value WHERE {{ {values_union(shape, focus, scan=scan)} FILTER({cond}) }}"
-        )
+        values = values_union(shape, focus, scan=scan)
+        return f"SELECT DISTINCT ?this ?value WHERE {{ {values} FILTER({cond}) }}"
 
     cond = value_condition(constraint, hierarchy=hierarchy)
     if cond is not None:
@@ -340,7 +339,8 @@ def constraint_query(
             return None
         return (
             f"SELECT ?this ?lang WHERE {{ {{ SELECT DISTINCT ?this ?value ?lang WHERE {{ "
-            f'{values_union(shape, focus, scan=scan)} FILTER(isLiteral(?value) && lang(?value) != "") '
+            f"{values_union(shape, focus, scan=scan)} "
+            f'FILTER(isLiteral(?value) && lang(?value) != "") '
             f"BIND(LCASE(lang(?value)) AS ?lang) }} }} }} GROUP BY ?this ?lang "
             f"HAVING (COUNT(?value) > 1)"
         )
