@@ -404,7 +404,7 @@ def class_scan(
         return None
     var = f"?k{index}"
     pattern = (
-        f"OPTIONAL {{ SELECT DISTINCT ?value (true AS {var}) WHERE {{ "
+        f"OPTIONAL {{ SELECT ?value (true AS {var}) WHERE {{ "
         f"{instance_of('?value', cls, hierarchy)} }} }}"
     )
     return f"!BOUND({var})", pattern
