@@ -105,14 +105,42 @@ def path_pattern(
     return f"{{ {triple} }} UNION {{ BIND({this} AS {value}) }}"
 
 
-def values_union(shape: Shape, focus: str) -> str:
+def scannable(path: Path | None) -> bool:
+    """Return True when ``path`` can be evaluated for all subjects at once, cheaply.
+
+    Predicates, inverses, sequences and alternatives of them: their unbound evaluation is a scan
+    (or a join of scans). Zero-or-more/one-or-more/zero-or-one paths are not.
+    """
+    if path is None:
+        return False
+    if path.kind == "predicate":
+        return True
+    if path.kind in ("inverse", "sequence", "alternative"):
+        return all(scannable(i) for i in path.items)
+    return False
+
+
+def path_scan(path: Path, value: str = "?value") -> str:
+    """Return a sub-select of every ``(?this, value)`` pair of ``path`` in the data.
+
+    oxigraph joins a sub-select with the focus pattern by a hash join (one scan of the
+    predicate), where an inline triple pattern is evaluated by one index look-up per focus node,
+    about 5x slower when most nodes are focus nodes (measured in bench/RESULTS.md).
+    """
+    return f"{{ SELECT ?this {value} WHERE {{ ?this {path.to_sparql()} {value} . }} }}"
+
+
+def values_union(shape: Shape, focus: str, *, scan: bool = False) -> str:
     """Return a pattern binding ``?this`` (from ``focus``) and each of its value nodes ``?value``.
 
     Zero-length paths need the focus pattern inside each UNION branch, so that BIND sees
-    ``?this`` bound.
+    ``?this`` bound. With ``scan`` (many focus nodes) a scannable path is joined as a
+    sub-select (see :func:`path_scan`).
     """
     if shape.path is None:
         return f"{focus} BIND(?this AS ?value)"
+    if scan and scannable(shape.path):
+        return f"{focus} {path_scan(shape.path)}"
     if not shape.path.may_be_empty():
         return f"{focus} ?this {shape.path.to_sparql()} ?value ."
     return (
@@ -242,6 +270,7 @@ def constraint_query(
     focus: str,
     *,
     hierarchy: dict[str, set[str]] | None = None,
+    scan: bool = False,
 ) -> str | None:
     """Compile one value-level constraint to a SELECT of the violations.
 
@@ -250,6 +279,7 @@ def constraint_query(
         constraint: the constraint.
         focus: a group pattern binding ``?this`` to each focus node.
         hierarchy: class IRI -> its subclasses (see :func:`instance_of`).
+        scan: the focus nodes are many (a target): join scannable paths as sub-selects.
 
     Returns:
         The query text, or None when the component is evaluated by the engine (shape-based
@@ -261,9 +291,8 @@ def constraint_query(
     comp, p = constraint.component, constraint.params
 
     def filtered(cond: str) -> str:
-        return (
-            f"SELECT DISTINCT ?this ?value WHERE {{ {values_union(shape, focus)} FILTER({cond}) }}"
-        )
+        values = values_union(shape, focus, scan=scan)
+        return f"SELECT DISTINCT ?this ?value WHERE {{ {values} FILTER({cond}) }}"
 
     cond = value_condition(constraint, hierarchy=hierarchy)
     if cond is not None:
@@ -293,8 +322,15 @@ def constraint_query(
                 f"SELECT ?this WHERE {{ {focus} OPTIONAL {{ {value_pattern(shape)} }} }} "
                 f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) < {n})"
             )
+        if scan and scannable(shape.path):
+            # count the values of every subject first, then keep the few focus nodes among them
+            return (
+                f"SELECT DISTINCT ?this WHERE {{ {{ SELECT ?this WHERE {{ "
+                f"?this {shape.path.to_sparql()} "
+                f"?value . }} GROUP BY ?this HAVING (COUNT(DISTINCT ?value) > {n}) }} {focus} }}"
+            )
         return (
-            f"SELECT ?this WHERE {{ {values_union(shape, focus)} }} "
+            f"SELECT ?this WHERE {{ {values_union(shape, focus, scan=scan)} }} "
             f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) > {n})"
         )
     if comp == SH.UniqueLangConstraintComponent:
@@ -303,14 +339,15 @@ def constraint_query(
             return None
         return (
             f"SELECT ?this ?lang WHERE {{ {{ SELECT DISTINCT ?this ?value ?lang WHERE {{ "
-            f'{values_union(shape, focus)} FILTER(isLiteral(?value) && lang(?value) != "") '
+            f"{values_union(shape, focus, scan=scan)} "
+            f'FILTER(isLiteral(?value) && lang(?value) != "") '
             f"BIND(LCASE(lang(?value)) AS ?lang) }} }} }} GROUP BY ?this ?lang "
             f"HAVING (COUNT(?value) > 1)"
         )
     if comp == SH.EqualsConstraintComponent:
         other = to_sparql(p[SH.equals])
         return (
-            f"SELECT DISTINCT ?this ?value WHERE {{ {{ {values_union(shape, focus)} "
+            f"SELECT DISTINCT ?this ?value WHERE {{ {{ {values_union(shape, focus, scan=scan)} "
             f"FILTER NOT EXISTS {{ ?this {other} ?value }} }} UNION {{ {focus} "
             f"?this {other} ?value . FILTER NOT EXISTS {{ {value_pattern(shape, bound=True)} }}"
             f" }} }}"
@@ -318,17 +355,22 @@ def constraint_query(
     if comp == SH.DisjointConstraintComponent:
         other = to_sparql(p[SH.disjoint])
         return (
-            f"SELECT DISTINCT ?this ?value WHERE {{ {values_union(shape, focus)} "
+            f"SELECT DISTINCT ?this ?value WHERE {{ {values_union(shape, focus, scan=scan)} "
             f"?this {other} ?value . }}"
         )
     if comp in (SH.LessThanConstraintComponent, SH.LessThanOrEqualsConstraintComponent):
         strict = comp == SH.LessThanConstraintComponent
         other = to_sparql(p[SH.lessThan] if strict else p[SH.lessThanOrEquals])
         op = "<" if strict else "<="
+        other_values = (
+            f"{{ SELECT ?this ?other WHERE {{ ?this {other} ?other . }} }}"
+            if scan
+            else f"?this {other} ?other ."
+        )
         # One result per (value, other value) pair, as the SPARQL definition in SHACL §4.5.3.
         return (
-            f"SELECT DISTINCT ?this ?value ?other WHERE {{ {values_union(shape, focus)} "
-            f"?this {other} ?other . FILTER(!COALESCE(?value {op} ?other, false)) }}"
+            f"SELECT DISTINCT ?this ?value ?other WHERE {{ {values_union(shape, focus, scan=scan)} "
+            f"{other_values} FILTER(!COALESCE(?value {op} ?other, false)) }}"
         )
     if comp == SH.ClosedConstraintComponent:
         allowed = {str(i) for i in p[SH.ignoredProperties] if isinstance(i, URIRef)}
@@ -340,21 +382,68 @@ def constraint_query(
         )
         return (
             f"SELECT DISTINCT ?this ?path ?value WHERE {{ {{ SELECT DISTINCT ?this ?node "
-            f"WHERE {{ {values_union(shape, focus)} BIND(?value AS ?node) }} }} "
+            f"WHERE {{ {values_union(shape, focus, scan=scan)} BIND(?value AS ?node) }} }} "
             f"?node ?path ?value . {not_in} }}"
         )
     return None
 
 
+def class_scan(
+    constraint: Constraint, index: int, hierarchy: dict[str, set[str]] | None
+) -> tuple[str, str] | None:
+    """Return (condition, pattern) checking sh:class by a join with all instances of the class.
+
+    The pattern binds ``?k<index>`` to true for values that are instances; the condition is true
+    for a violation. None when the component is not sh:class or the class hierarchy is unknown
+    (then :func:`value_condition`'s NOT EXISTS applies).
+    """
+    if constraint.component != SH.ClassConstraintComponent or hierarchy is None:
+        return None
+    cls = constraint.params[SH["class"]]
+    if str(cls) not in hierarchy:
+        return None
+    var = f"?k{index}"
+    pattern = (
+        f"OPTIONAL {{ SELECT ?value (true AS {var}) WHERE {{ "
+        f"{instance_of('?value', cls, hierarchy)} }} }}"
+    )
+    return f"!BOUND({var})", pattern
+
+
 def combined_value_query(
-    shape: Shape, conditions: list[str], focus: str, *, with_missing: bool = False
+    shape: Shape,
+    conditions: list[str],
+    focus: str,
+    *,
+    with_missing: bool = False,
+    scan: bool = False,
+    extras: str = "",
 ) -> str:
     """Return one SELECT checking several value-level conditions: ``?c<i>`` true = violated.
 
     One scan of the value nodes replaces one query per constraint. With ``with_missing`` (a
     property shape with sh:minCount 1 and a path that cannot be empty) the values are OPTIONAL
-    and ``?m`` is true for a focus node without any value.
+    and ``?m`` is true for a focus node without any value. With ``scan`` a scannable path is
+    joined as a sub-select and ``extras`` (patterns over ``?value``, e.g. from
+    :func:`class_scan`) join the values.
     """
+    if scan and scannable(shape.path):
+        assert shape.path is not None
+        values = f"{{ {path_scan(shape.path)} {extras} }}"
+        binds = " ".join(
+            f"BIND(COALESCE(BOUND(?value) && ({c}), false) AS ?c{i})"
+            for i, c in enumerate(conditions)
+        )
+        flags = [f"?c{i}" for i in range(len(conditions))]
+        if with_missing:
+            flags.append("?m")
+            body = f"{focus} OPTIONAL {values} BIND(!BOUND(?value) AS ?m)"
+        else:
+            body = f"{focus} {values}"
+        return (
+            f"SELECT DISTINCT ?this ?value {' '.join(flags)} WHERE {{ {body} "
+            f"{binds} FILTER({' || '.join(flags)}) }}"
+        )
     binds = " ".join(
         f"BIND(COALESCE(BOUND(?value) && ({c}), false) AS ?c{i})" for i, c in enumerate(conditions)
     )
@@ -373,9 +462,9 @@ def combined_value_query(
     )
 
 
-def focus_values(shape: Shape, focus: str) -> str:
+def focus_values(shape: Shape, focus: str, *, scan: bool = False) -> str:
     """Return a SELECT of every (focus node, value node) pair of ``shape``."""
-    return f"SELECT DISTINCT ?this ?value WHERE {{ {values_union(shape, focus)} }}"
+    return f"SELECT DISTINCT ?this ?value WHERE {{ {values_union(shape, focus, scan=scan)} }}"
 
 
 def focus_nodes_with_values(shape: Shape, focus: str) -> str:

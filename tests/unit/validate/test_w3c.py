@@ -75,3 +75,14 @@ def test_fast_engine_equals_pyshacl_on_w3c_core_case(case: Case) -> None:
     ref = validate_files([case.data], [case.shapes], engine="pyshacl")
     assert fast.keys() == ref.keys()
     assert fast.conforms is ref.conforms
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_fast_engine_passes_w3c_case_with_scanning_joins(
+    case: Case, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scanning (hash-join) queries used for class targets pass every case too."""
+    from theragraph.validate.engine import FastEngine
+
+    monkeypatch.setattr(FastEngine, "scan_target_nodes", True)
+    _check(case, "fast")
