@@ -44,6 +44,8 @@ class IngestValidator:
         self.shapes_graph = parse_graph(shapes)
         self.shapes: ShapesGraph = load_shapes(self.shapes_graph)
         self.hierarchy = class_hierarchy(parse_graph(ontology)) if ontology else {}
+        #: graph IRI -> times validated in this run: a second source naming the same record
+        self._seen: dict[str, int] = {}
 
     def neighbourhood(self, graph: MappedGraph, store: Store) -> list[ox.Triple]:
         """Return the triples of other named graphs about the IRIs ``graph`` references."""
@@ -76,6 +78,14 @@ class IngestValidator:
         Violations are ``error`` issues (they reject or quarantine the graph), warnings and infos
         keep their severity. Codes are ``shacl.<component>`` (see ``report.COMPONENT_CODES``).
         """
+        duplicate: list[Issue] = []
+        self._seen[graph.graph] = self._seen.get(graph.graph, 0) + 1
+        if self._seen[graph.graph] > 1:
+            duplicate.append(Issue(
+                code="link.duplicate-source", severity="warning",
+                message=f"{graph.graph} comes from more than one source file in this batch (the "
+                "same resource exported twice?); the last one read wins: remove the duplicate",
+                location=graph.graph))
         scratch = ox.Store()
         scratch.extend(ox.Quad(t.subject, t.predicate, t.object) for t in graph.triples)
         scratch.extend(
@@ -92,7 +102,7 @@ class IngestValidator:
         # one small graph: threads would cost more than the queries they overlap
         report = FastEngine(self.shapes, data, fallback=fallback, workers=1).validate()
         own = {from_ox(t.subject) for t in graph.triples}
-        return [to_issue(r) for r in report.results if r.focus in own]
+        return duplicate + [to_issue(r) for r in report.results if r.focus in own]
 
 
 class _Quads:
