@@ -40,6 +40,7 @@ CODES: dict[str, str] = {
     "map.unmapped-element": "a source element has no mapping",
     "map.invalid-value": "a value does not fit the mapped datatype or unit",
     "link.dangling-reference": "a reference points to a record not in the store or batch",
+    "link.duplicate-source": "two source files in one batch describe the same record (graph)",
     "link.identifier-collision": "two FHIR Patient resources share the identifier that names them",
     "deid.dates-dropped": "dates of a FHIR resource naming no resolvable patient were dropped",
     "shacl.violation": "the graph violates a SHACL shape",

@@ -131,6 +131,11 @@ class FhirHandler:
                     ))
                     continue
                 ctx.count("fhir.resources")
+                if graph.graph in graphs:
+                    graph.issues.append(Issue(
+                        code="link.duplicate-source", severity="warning", location=rel,
+                        message="the same FHIR resource was read twice in this batch (also in "
+                        "another file or entry); the last one read lands: remove the duplicate"))
                 graphs[graph.graph] = graph  # the same resource twice in one unit lands once
                 current.graphs.append(graph.graph)
                 if len(graphs) >= self.batch_size:

@@ -11,6 +11,7 @@ only writes query text and knows nothing of stores.
 from __future__ import annotations
 
 import re
+import zlib
 
 from rdflib import RDF, BNode, Literal, URIRef
 from rdflib.term import Node
@@ -184,7 +185,9 @@ def instance_of(var: str, cls: Node, hierarchy: dict[str, set[str]] | None = Non
     if len(subs) == 1:
         return f"{{ {var} <{RDF_NS}type> <{subs[0]}> . }}"
     values = " ".join(f"<{c}>" for c in subs)
-    return f"{{ VALUES ?cls_sub {{ {values} }} {var} <{RDF_NS}type> ?cls_sub . }}"
+    # one variable per (var, class): a target's VALUES must not bind a nested sh:class check's
+    sub = f"?cls_{var.lstrip('?$')}_{zlib.crc32(str(cls).encode()):08x}"
+    return f"{{ VALUES {sub} {{ {values} }} {var} <{RDF_NS}type> {sub} . }}"
 
 
 #: Components whose check looks at one value node at a time (they combine into one query).

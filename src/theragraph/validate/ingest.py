@@ -30,6 +30,51 @@ from theragraph.validate.terms import from_ox
 log = logging.getLogger(__name__)
 
 _CHUNK = 500
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+_SH = "http://www.w3.org/ns/shacl#"
+
+
+class _Triggers:
+    """What must be in a graph for a top-level shape to have focus nodes there (computed once)."""
+
+    def __init__(self, shapes: ShapesGraph, hierarchy: dict[str, set[str]]) -> None:
+        self.always: set[Node] = set()
+        self.by_class: dict[str, set[Node]] = {}
+        self.by_predicate: dict[str, set[Node]] = {}
+        for shape in shapes.top_level():
+            for p, o in shape.targets:
+                kind = str(p)
+                if kind == _SH + "targetClass":
+                    for cls in {str(o)} | hierarchy.get(str(o), set()):
+                        self.by_class.setdefault(cls, set()).add(shape.node)
+                elif kind in (_SH + "targetSubjectsOf", _SH + "targetObjectsOf"):
+                    self.by_predicate.setdefault(str(o), set()).add(shape.node)
+                else:  # sh:targetNode, SPARQL-based targets: always run
+                    self.always.add(shape.node)
+
+    def relevant(self, triples: list[ox.Triple]) -> set[Node]:
+        """Return the shapes whose targets can match in ``triples``."""
+        keep = set(self.always)
+        for t in triples:
+            pred = t.predicate.value
+            if pred == _RDF_TYPE and isinstance(t.object, ox.NamedNode):
+                keep |= self.by_class.get(t.object.value, set())
+            keep |= self.by_predicate.get(pred, set())
+        return keep
+
+
+class _Subset:
+    """The shapes graph restricted to some top-level shapes (everything else delegated)."""
+
+    def __init__(self, shapes: ShapesGraph, keep: set[Node]) -> None:
+        self._shapes = shapes
+        self._keep = keep
+
+    def top_level(self) -> list[Any]:
+        return [s for s in self._shapes.top_level() if s.node in self._keep]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._shapes, name)
 
 
 class IngestValidator:
@@ -44,6 +89,9 @@ class IngestValidator:
         self.shapes_graph = parse_graph(shapes)
         self.shapes: ShapesGraph = load_shapes(self.shapes_graph)
         self.hierarchy = class_hierarchy(parse_graph(ontology)) if ontology else {}
+        # Shapes whose targets cannot match a graph are skipped: most graphs are one source
+        # record and meet a handful of the shapes' target classes.
+        self._triggers = _Triggers(self.shapes, self.hierarchy)
 
     def neighbourhood(self, graph: MappedGraph, store: Store) -> list[ox.Triple]:
         """Return the triples of other named graphs about the IRIs ``graph`` references."""
@@ -76,11 +124,13 @@ class IngestValidator:
         Violations are ``error`` issues (they reject or quarantine the graph), warnings and infos
         keep their severity. Codes are ``shacl.<component>`` (see ``report.COMPONENT_CODES``).
         """
+        neighbours = self.neighbourhood(graph, store)
+        keep = self._triggers.relevant(graph.triples) | self._triggers.relevant(neighbours)
+        if not keep:
+            return []
         scratch = ox.Store()
         scratch.extend(ox.Quad(t.subject, t.predicate, t.object) for t in graph.triples)
-        scratch.extend(
-            ox.Quad(t.subject, t.predicate, t.object) for t in self.neighbourhood(graph, store)
-        )
+        scratch.extend(ox.Quad(t.subject, t.predicate, t.object) for t in neighbours)
         data = DataGraph(scratch, hierarchy=self.hierarchy)
 
         def fallback(nodes: set[Node]) -> list[ValidationResult]:
@@ -90,7 +140,8 @@ class IngestValidator:
             return validate_shapes_pyshacl(store_graph(_Quads(scratch)), self.shapes_graph, nodes)
 
         # one small graph: threads would cost more than the queries they overlap
-        report = FastEngine(self.shapes, data, fallback=fallback, workers=1).validate()
+        shapes = _Subset(self.shapes, keep)
+        report = FastEngine(shapes, data, fallback=fallback, workers=1).validate()  # type: ignore[arg-type]
         own = {from_ox(t.subject) for t in graph.triples}
         return [to_issue(r) for r in report.results if r.focus in own]
 
