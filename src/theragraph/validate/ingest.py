@@ -93,29 +93,32 @@ class IngestValidator:
         # record and meet a handful of the shapes' target classes.
         self._triggers = _Triggers(self.shapes, self.hierarchy)
 
-    def neighbourhood(self, graph: MappedGraph, store: Store) -> list[ox.Triple]:
-        """Return the triples of other named graphs about the IRIs ``graph`` references."""
-        subjects = {t.subject for t in graph.triples}
+    def neighbourhood(self, graphs: Sequence[MappedGraph], store: Store) -> list[ox.Triple]:
+        """Return the triples of other named graphs about the IRIs ``graphs`` reference."""
+        subjects = {t.subject for g in graphs for t in g.triples}
         referenced = sorted(
             {
                 t.object
-                for t in graph.triples
+                for g in graphs
+                for t in g.triples
                 if isinstance(t.object, ox.NamedNode)
                 and t.object not in subjects
                 and t.predicate.value != "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
             },
             key=str,
         )
+        # the stored (old) versions of the graphs being validated are not their neighbours
+        own = {g.graph for g in graphs}
         out: list[ox.Triple] = []
-        this = ox.NamedNode(graph.graph)
         for i in range(0, len(referenced), _CHUNK):
             values = " ".join(str(n) for n in referenced[i : i + _CHUNK])
             rows = store.query(
-                f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} "
-                f"FILTER(?g != {this}) }}",
+                f"SELECT ?g ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}",
                 union_default_graph=False,
             )
-            out.extend(ox.Triple(r["s"], r["p"], r["o"]) for r in rows)
+            out.extend(
+                ox.Triple(r["s"], r["p"], r["o"]) for r in rows if r["g"].value not in own
+            )
         return out
 
     def validate_graph(self, graph: MappedGraph, store: Store) -> list[Issue]:
@@ -124,12 +127,25 @@ class IngestValidator:
         Violations are ``error`` issues (they reject or quarantine the graph), warnings and infos
         keep their severity. Codes are ``shacl.<component>`` (see ``report.COMPONENT_CODES``).
         """
-        neighbours = self.neighbourhood(graph, store)
-        keep = self._triggers.relevant(graph.triples) | self._triggers.relevant(neighbours)
+        return self.validate_unit([graph], store)[graph.graph]
+
+    def validate_unit(self, graphs: Sequence[MappedGraph], store: Store) -> dict[str, list[Issue]]:
+        """Validate the graphs written together in one pass; return the issues per graph IRI.
+
+        The graphs see each other (a reference to a record of the same batch resolves) and the
+        stored facts about what they reference. A result belongs to every graph that describes
+        its focus node (e.g. a patient-level result to each graph that states the patient).
+        """
+        issues: dict[str, list[Issue]] = {g.graph: [] for g in graphs}
+        if not graphs:
+            return issues
+        neighbours = self.neighbourhood(graphs, store)
+        triples = [t for g in graphs for t in g.triples]
+        keep = self._triggers.relevant(triples) | self._triggers.relevant(neighbours)
         if not keep:
-            return []
+            return issues
         scratch = ox.Store()
-        scratch.extend(ox.Quad(t.subject, t.predicate, t.object) for t in graph.triples)
+        scratch.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
         scratch.extend(ox.Quad(t.subject, t.predicate, t.object) for t in neighbours)
         data = DataGraph(scratch, hierarchy=self.hierarchy)
 
@@ -142,8 +158,14 @@ class IngestValidator:
         # one small graph: threads would cost more than the queries they overlap
         shapes = _Subset(self.shapes, keep)
         report = FastEngine(shapes, data, fallback=fallback, workers=1).validate()  # type: ignore[arg-type]
-        own = {from_ox(t.subject) for t in graph.triples}
-        return [to_issue(r) for r in report.results if r.focus in own]
+        owners: dict[Node, list[str]] = {}
+        for g in graphs:
+            for node in {from_ox(t.subject) for t in g.triples}:
+                owners.setdefault(node, []).append(g.graph)
+        for result in report.results:
+            for graph_iri in owners.get(result.focus, ()):
+                issues[graph_iri].append(to_issue(result))
+        return issues
 
 
 class _Quads:

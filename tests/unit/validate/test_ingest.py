@@ -77,7 +77,7 @@ def test_neighbourhood_fetches_referenced_nodes_from_other_graphs(
     series = MappedGraph(graph=str(graph_iri("dicom", "series/1")), kind="dicom")
     s = ox.NamedNode("https://w3id.org/theragraph/id/series/1")
     series.add(s, ox.NamedNode(str(TG.hasPatient)), ox.NamedNode(str(patient_iri("d" * 32))))
-    facts = validator.neighbourhood(series, memory_store)
+    facts = validator.neighbourhood([series], memory_store)
     assert ox.Triple(ox.NamedNode(str(patient_iri("d" * 32))), RDF_TYPE, PATIENT) in facts
     # a neighbour's own problems are not reported against this graph
     assert validator.validate_graph(series, memory_store) == []
@@ -177,3 +177,21 @@ def test_warn_writes_invalid_graph_with_issues(tmp_path: Path, validator: Ingest
     report, _ = _run(tmp_path, store, "warn", validator)
     assert _statuses(report) == {"good.patient.json": "ingested", "bad.patient.json": "ingested"}
     assert len(store.named_graphs()) == 2
+
+
+def test_a_unit_is_validated_in_one_pass_with_the_same_results_per_graph(memory_store):
+    """validate_unit gives each graph the issues validate_graph gives it alone."""
+    validator = make_ingest_validator()
+    assert validator is not None
+    graphs = [
+        MappedGraph(
+            graph=f"https://w3id.org/theragraph/graph/test/{i}",
+            triples=[ox.Triple(ox.NamedNode(f"https://w3id.org/theragraph/id/patient/{tag}"), RDF_TYPE, PATIENT), ox.Triple(ox.NamedNode(f"https://w3id.org/theragraph/id/patient/{tag}"), P_PSEUDONYM, to_literal(tag))],
+        )
+        for i, tag in enumerate(["0123456789abcdef0123456789abcdef", "not-a-pseudonym"])
+    ]
+    together = validator.validate_unit(graphs, memory_store)
+    for graph in graphs:
+        alone = validator.validate_graph(graph, memory_store)
+        assert sorted(i.code for i in together[graph.graph]) == sorted(i.code for i in alone)
+    assert together[graphs[1].graph] and any(i.severity == "error" for i in together[graphs[1].graph])
