@@ -247,7 +247,9 @@ async def respond(
             if remaining <= 0:
                 raise run.timeout_error()
             try:
-                await asyncio.wait_for(wake.wait(), remaining)
+                # asyncio.timeout, not wait_for: no extra task per wait on the hot path.
+                async with asyncio.timeout(remaining):
+                    await wake.wait()
             except TimeoutError:
                 raise run.timeout_error() from None
             wake.clear()

@@ -178,18 +178,27 @@ class QueryRun:
         if self._notify is not None:
             self._notify()
 
-    def _evaluate(self) -> None:
+    def _evaluate(self) -> bytes:
+        """Run and serialise; return the last (unsent) bytes of the result."""
         results = self._execute()
         self.check()
         writer = _ChunkWriter(self)
         media_type = self._serialize(results, writer)
         self.media_type = self.media_type or media_type
-        writer.flush()
+        tail = bytes(writer._buffer)  # noqa: SLF001 - the writer is private to this class
+        writer._buffer.clear()  # noqa: SLF001
+        return tail
 
     def _work(self) -> None:
         item: Any = _END
         try:
-            self._evaluate()
+            tail = self._evaluate()
+            if tail:
+                # The last chunk and the end go out with one wake-up of the consumer: a small
+                # result costs a single hand-off back (queue space is not needed for the end).
+                while not self._space.acquire(timeout=0.1):
+                    self.check()
+                self._chunks.put(tail)
         except _AbortError:
             pass
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer thread
