@@ -153,6 +153,7 @@ class QueryRun:
         self._space = threading.Semaphore(_QUEUE_CHUNKS)
         self._execute, self._serialize, self._release = execute, serialize, release
         self._notify = notify
+        self._consumer_waiting = False
         if executor is not None:
             executor.submit(self._work)
         else:
@@ -175,7 +176,9 @@ class QueryRun:
 
     def _put(self, item: Any) -> None:
         self._chunks.put(item)
-        if self._notify is not None:
+        # A consumer blocked in poll(wait_s=...) takes the item itself: no wake-up needed. It
+        # polls again after it stops waiting, so an item put just then is not lost.
+        if self._notify is not None and not self._consumer_waiting:
             self._notify()
 
     def _evaluate(self) -> bytes:
@@ -237,14 +240,26 @@ class QueryRun:
         self._space.release()
         return item
 
-    def poll(self) -> bytes | None | bool:
-        """Return the next chunk without waiting: bytes, None at the end, False when empty.
+    def poll(self, wait_s: float = 0.0) -> bytes | None | bool:
+        """Return the next chunk: bytes, None at the end, False when none came.
+
+        Args:
+            wait_s: block (without the GIL) this long at most for an item; 0 never blocks.
+                An event loop uses a short wait to take a fast query's result directly,
+                saving the wake-up round trip through the loop.
 
         Raises:
             TheragraphError: whatever the worker raised.
         """
         try:
-            item = self._chunks.get_nowait()
+            if wait_s > 0:
+                self._consumer_waiting = True
+                try:
+                    item = self._chunks.get(timeout=wait_s)
+                finally:
+                    self._consumer_waiting = False
+            else:
+                item = self._chunks.get_nowait()
         except queue.Empty:
             return False
         if item is _END:
