@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.accesslog import AccessLogMiddleware, configure_access_log
 from api.errors import install_handlers
+from api.fastpath import SparqlFastPath
 from api.routers import graphs, health, queries, sparql, ui
 from api.routers.ui import STATIC_DIR
 from api.service import Service
@@ -62,5 +63,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(graphs.router)
     app.include_router(ui.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # Last added runs first: the access log wraps the lean /sparql path, which wraps FastAPI.
+    app.add_middleware(SparqlFastPath, service=service)
     app.add_middleware(AccessLogMiddleware)
     return app

@@ -32,6 +32,10 @@ log = logging.getLogger(__name__)
 
 #: Bytes gathered before the status is sent; smaller results get a Content-Length.
 BUFFER_BYTES = 256 * 1024
+#: How long the event loop may block waiting for a query's first result (once per request);
+#: a slower query is then awaited asynchronously, so a runaway query delays others by at most
+#: this much.
+INLINE_WAIT_S = 0.002
 FORM = "application/x-www-form-urlencoded"
 
 
@@ -238,16 +242,25 @@ async def respond(
         await asyncio.to_thread(runner.acquire)
     run = runner.start(execute, serializer(accept), acquired=True, notify=notify)
 
+    inline = [INLINE_WAIT_S]
+
     async def next_chunk() -> bytes | None:
         while True:
-            item = run.poll()
+            # The first wait blocks the loop briefly (bounded by INLINE_WAIT_S per request):
+            # a fast query's result is taken without a round trip through the event loop.
+            wait_s, inline[0] = inline[0], 0.0
+            item = run.poll(min(wait_s, run.remaining_s()))
+            if item is False and wait_s:
+                item = run.poll()  # put just as the wait ended, without a wake-up
             if item is not False:
                 return item  # type: ignore[return-value]
             remaining = run.remaining_s()
             if remaining <= 0:
                 raise run.timeout_error()
             try:
-                await asyncio.wait_for(wake.wait(), remaining)
+                # asyncio.timeout, not wait_for: no extra task per wait on the hot path.
+                async with asyncio.timeout(remaining):
+                    await wake.wait()
             except TimeoutError:
                 raise run.timeout_error() from None
             wake.clear()

@@ -32,6 +32,8 @@ from urllib.parse import urlencode
 import httpx
 import pyoxigraph as ox
 
+from theragraph.query.text import scan
+
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "bench" / "_work" / "sparql_http"
 TG = "https://w3id.org/theragraph/ontology#"
@@ -141,9 +143,10 @@ def load_queries() -> dict[str, str]:
 
 
 def timed(client: httpx.Client, url: str, query: str, extra: dict[str, str]) -> float:
+    graph = scan(query).form in ("CONSTRUCT", "DESCRIBE")
+    accept = "application/n-triples" if graph else "application/sparql-results+json"
     started = time.perf_counter()
-    r = client.post(url, data={"query": query, **extra},
-                    headers={"Accept": "application/sparql-results+json"})
+    r = client.post(url, data={"query": query, **extra}, headers={"Accept": accept})
     r.read()
     if r.status_code != 200:
         raise RuntimeError(f"{url}: HTTP {r.status_code}: {r.text[:300]}")

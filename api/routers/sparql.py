@@ -13,7 +13,7 @@ from api.service import Service
 from theragraph.auth import Principal
 from theragraph.errors import AccessError, QueryError
 from theragraph.query.dataset import resolve_dataset
-from theragraph.query.text import add_using, scan
+from theragraph.query.text import add_using, scan, scan_cached
 
 QUERY_TYPE = "application/sparql-query"
 UPDATE_TYPE = "application/sparql-update"
@@ -98,7 +98,7 @@ async def run_query(
         request, direct_type=QUERY_TYPE, max_bytes=service.settings.max_request_bytes
     )
     text = single_operation(parsed, "query", "update")
-    facts = scan(text)
+    facts = scan_cached(text)
     if facts.kind == "update":
         raise RequestError(
             "this is the query endpoint; send SPARQL Update to /update by POST (admin scope)",

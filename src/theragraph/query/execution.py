@@ -153,6 +153,7 @@ class QueryRun:
         self._space = threading.Semaphore(_QUEUE_CHUNKS)
         self._execute, self._serialize, self._release = execute, serialize, release
         self._notify = notify
+        self._consumer_waiting = False
         if executor is not None:
             executor.submit(self._work)
         else:
@@ -175,21 +176,32 @@ class QueryRun:
 
     def _put(self, item: Any) -> None:
         self._chunks.put(item)
-        if self._notify is not None:
+        # A consumer blocked in poll(wait_s=...) takes the item itself: no wake-up needed. It
+        # polls again after it stops waiting, so an item put just then is not lost.
+        if self._notify is not None and not self._consumer_waiting:
             self._notify()
 
-    def _evaluate(self) -> None:
+    def _evaluate(self) -> bytes:
+        """Run and serialise; return the last (unsent) bytes of the result."""
         results = self._execute()
         self.check()
         writer = _ChunkWriter(self)
         media_type = self._serialize(results, writer)
         self.media_type = self.media_type or media_type
-        writer.flush()
+        tail = bytes(writer._buffer)  # noqa: SLF001 - the writer is private to this class
+        writer._buffer.clear()  # noqa: SLF001
+        return tail
 
     def _work(self) -> None:
         item: Any = _END
         try:
-            self._evaluate()
+            tail = self._evaluate()
+            if tail:
+                # The last chunk and the end go out with one wake-up of the consumer: a small
+                # result costs a single hand-off back (queue space is not needed for the end).
+                while not self._space.acquire(timeout=0.1):
+                    self.check()
+                self._chunks.put(tail)
         except _AbortError:
             pass
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer thread
@@ -228,14 +240,26 @@ class QueryRun:
         self._space.release()
         return item
 
-    def poll(self) -> bytes | None | bool:
-        """Return the next chunk without waiting: bytes, None at the end, False when empty.
+    def poll(self, wait_s: float = 0.0) -> bytes | None | bool:
+        """Return the next chunk: bytes, None at the end, False when none came.
+
+        Args:
+            wait_s: block (without the GIL) this long at most for an item; 0 never blocks.
+                An event loop uses a short wait to take a fast query's result directly,
+                saving the wake-up round trip through the loop.
 
         Raises:
             TheragraphError: whatever the worker raised.
         """
         try:
-            item = self._chunks.get_nowait()
+            if wait_s > 0:
+                self._consumer_waiting = True
+                try:
+                    item = self._chunks.get(timeout=wait_s)
+                finally:
+                    self._consumer_waiting = False
+            else:
+                item = self._chunks.get_nowait()
         except queue.Empty:
             return False
         if item is _END:
