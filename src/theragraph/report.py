@@ -82,6 +82,7 @@ CODES: dict[str, str] = {
     "read.nonconforming": "the DICOM parser warned about non-conformant encoding",
     "suv.inputs-unreadable": "the SUV inputs of an instance cannot be read",
     "suv.not-computable": "SUV cannot be computed (reason in the graph and the message)",
+    "map.injection-date-assumed": "a time-only injection was dated by the series date (QIBA rule)",
     "map.unit-assumed": "a quantity's unit was inferred from its magnitude (e.g. MBq vs Bq)",
     # dosimetry reports and DVHs (issue #5)
     "read.unknown-time-point": "a dosimetry VOI activity names a time point the report lacks",

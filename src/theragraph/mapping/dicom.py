@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -363,8 +363,34 @@ class DicomSeriesMapper:
                 item, spec["start"], tz,
                 fallback_date=series_date if isinstance(series_date, date) else None,
             )
+            if start is not None and not isinstance(item.get(spec["start"]["datetime"]), datetime):
+                start = self._assume_injection_date(out, start, series, tz)
             if start is not None:
                 out.add(node, _tg(spec["start"]["property"]), to_literal(start))
+
+    @staticmethod
+    def _assume_injection_date(
+        out: MappedGraph, start: datetime, series: SeriesRecord, tz: Any
+    ) -> datetime:
+        """Date a time-only injection by the series date, a day earlier across midnight.
+
+        QIBA SUV rule (design §5): RadiopharmaceuticalStartTime on SeriesDate, minus one day when
+        that falls after the scan. The graph must say the date was assumed.
+        """
+        scan = combine_datetime(series.common, {"date": "SeriesDate", "time": "SeriesTime"}, tz)
+        moved = scan is not None and start > scan
+        if moved:
+            start -= timedelta(days=1)
+        out.issues.append(Issue(
+            code="map.injection-date-assumed",
+            severity="warning",
+            location="RadiopharmaceuticalStartDateTime (0018,1078)",
+            message="RadiopharmaceuticalStartDateTime missing: the injection date was taken from "
+            "SeriesDate" + (" minus one day (the start time is after the series time: an "
+            "injection before midnight)" if moved else "") + "; write the full start datetime "
+            "at the scanner if you can",
+        ))
+        return start
 
     def _suv(self, out: MappedGraph, s: ox.NamedNode, series: SeriesRecord) -> None:
         result = series.suv

@@ -84,3 +84,20 @@ def test_lossless_layer_splits_common_and_varying_attributes():
     # the structured sequence is not repeated in the lossless layer
     assert not _values(graph, s, DCMATTR.RadiopharmaceuticalInformationSequence)
     assert _values(graph, s, TG.instanceCount)[0].value == "2"
+
+
+@pytest.mark.parametrize(
+    ("start", "series_time", "expected"),
+    [
+        (time(23, 22), time(0, 35), "2020-04-30T23:22:00+02:00"),  # injected before midnight
+        (time(9, 30), time(10, 0), "2020-05-01T09:30:00+02:00"),  # same day
+    ],
+)
+def test_time_only_injection_is_dated_by_series_date_and_flagged(start, series_time, expected):
+    rp = ((("RadiopharmaceuticalStartTime", start), ("RadionuclideTotalDose", 3.7e8)),)
+    graph = DicomSeriesMapper().map_series(
+        _series(RadiopharmaceuticalInformationSequence=rp, SeriesTime=series_time), source_checksum="k"
+    )
+    admin = _values(graph, series_iri("2.25.1"), TG.hasRadiopharmaceuticalAdministration)[0]
+    assert _values(graph, admin, TG.administrationStartTime)[0].value == expected
+    assert "map.injection-date-assumed" in {i.code for i in graph.issues}
