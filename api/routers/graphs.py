@@ -124,6 +124,16 @@ async def get_graph(
     return await respond(service.runner, execute, accept)
 
 
+async def _prepare_write(
+    request: Request, service: Service, graph: str | None, default: bool | None
+) -> tuple[ox.NamedNode | None, list[ox.Triple], bool]:
+    """Resolve the target graph, check the store is writable, parse the body (PUT and POST)."""
+    node = _target(graph, default)
+    _check_writable(service)
+    triples = await _parse_body(request, service, graph)
+    return node, triples, _exists(service, node)
+
+
 @router.put("", operation_id="graphs_put", status_code=204, openapi_extra=_BODY_DOC,
             summary="Replace a graph", responses={201: {"description": "Created"}})
 async def put_graph(
@@ -131,10 +141,7 @@ async def put_graph(
     graph: GraphParam = None, default: DefaultParam = None,
 ) -> Response:
     """Replace a graph by the request body, in one transaction."""
-    node = _target(graph, default)
-    _check_writable(service)
-    triples = await _parse_body(request, service, graph)
-    existed = _exists(service, node)
+    node, triples, existed = await _prepare_write(request, service, graph, default)
     if node is None:
         await service.run_write(lambda: _write_default(service, triples, replace=True))
     else:
@@ -149,10 +156,7 @@ async def post_graph(
     graph: GraphParam = None, default: DefaultParam = None,
 ) -> Response:
     """Merge the request body into a graph, in one transaction."""
-    node = _target(graph, default)
-    _check_writable(service)
-    triples = await _parse_body(request, service, graph)
-    existed = _exists(service, node)
+    node, triples, existed = await _prepare_write(request, service, graph, default)
     if node is None:
         await service.run_write(lambda: _write_default(service, triples, replace=False))
     else:

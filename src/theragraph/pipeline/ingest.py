@@ -34,7 +34,11 @@ _P_MAPPING = ox.NamedNode(str(TG.mappingVersion))
 
 
 class GraphValidator(Protocol):
-    """Validates one mapped graph before it is written (the SHACL layer provides one)."""
+    """Validates one mapped graph before it is written (the SHACL layer provides one).
+
+    A validator may also offer ``validate_unit(graphs, store) -> {graph IRI: issues}``; the
+    pipeline then validates each unit's graphs in one pass, which is much cheaper.
+    """
 
     def validate_graph(self, graph: MappedGraph, store: Store) -> list[Issue]:
         """Return the violations (severity ``error``) and warnings of ``graph``."""
