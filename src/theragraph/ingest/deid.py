@@ -20,6 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 import struct
+import warnings
 
 import yaml
 from pydicom.datadict import dictionary_VR, keyword_for_tag, tag_for_keyword
@@ -113,6 +114,10 @@ class Deidentifier:
         self.pseudonymizer = pseudonymizer
         self.policy = policy or load_policy()
         self.shift: timedelta = pseudonymizer.date_shift(patient)
+        # The instances of a series repeat most of their header byte for byte; the outcome of a
+        # top-level element depends only on (tag, VR, bytes, byte order) for one patient, so it
+        # is decided once. Entries that raised an issue are never memoised.
+        self._memo: dict[tuple[Any, ...], dict[tuple[Any, ...], tuple[Any, ...]]] = {}
 
     # -- decisions ---------------------------------------------------------------------------
 
@@ -156,47 +161,97 @@ class Deidentifier:
         return result
 
     def _dataset(self, ds: Dataset, result: DeidResult, *, depth: int) -> dict[str, Any]:
+        if depth == 0:
+            return self._top_level(ds, result)
         out: dict[str, Any] = {}
         for raw_tag in list(ds.keys()):
-            tag = int(raw_tag)
-            group = tag >> 16
-            if group == 0x0002 and depth == 0:
-                if tag != 0x00020010:  # keep only the transfer syntax of the File Meta
-                    continue
-            if group & 1:
-                result.private_dropped += 1
-                continue
-            if self._table_removes(tag) or (tag & 0xFFFF) == 0:  # group lengths carry nothing
-                continue
-            keyword = _KEYWORDS.get(tag)
-            if keyword is None:
-                keyword = keyword_for_tag(tag)
-                _KEYWORDS[tag] = keyword
-            if not keyword:
-                continue  # not in the public dictionary: cannot tell what it holds
-            raw = ds._dict.get(raw_tag)  # noqa: SLF001 - raw access skips pydicom's slow path
-            try:
-                fast = fast_raw_value(raw, ds) if isinstance(raw, RawDataElement) else _SLOW
-                if fast is not _SLOW:
-                    vr, value = fast
-                    action = self._action(tag, vr)
-                    if action == "remove":
-                        continue
-                    value = self._value(value, vr, action, result, depth)
-                else:
-                    elem = ds[raw_tag]
-                    vr = str(elem.VR)
-                    action = self._action(tag, vr)
-                    if action == "remove":
-                        continue
-                    value = self._value(elem.value, vr, action, result, depth)
-            except Exception:  # noqa: BLE001 - malformed element or undecodable value
-                self._invalid(result, tag)
-                continue
-            if value is None or value == "" or value == ():
-                continue
-            out[keyword] = value
+            self._element(ds, raw_tag, result, depth, out)
         return out
+
+    def _top_level(self, ds: Dataset, result: DeidResult) -> dict[str, Any]:
+        """De-identify the top level of ``ds``, reusing decisions on byte-identical elements."""
+        out: dict[str, Any] = {}
+        elements = ds._dict  # noqa: SLF001 - raw access skips pydicom's slow path
+        # text decoding and ambiguous VRs depend on these two, so memo entries are kept apart
+        context = (_raw_bytes(elements.get(0x00080005)), _raw_bytes(elements.get(0x00280103)))
+        memo = self._memo.setdefault(context, {})
+        if len(memo) > _MEMO_LIMIT:
+            memo.clear()
+        for raw_tag in list(elements):
+            raw = elements[raw_tag]
+            key = None
+            if type(raw) is RawDataElement and type(raw.value) is bytes:
+                key = (raw.tag, raw.VR, raw.value, raw.is_little_endian)
+                hit = memo.get(key)
+                if hit is not None:
+                    keyword, value, private, caught = hit
+                    result.private_dropped += private
+                    for warning in caught:  # the parser's warnings count once per file
+                        warnings.warn_explicit(warning.message, warning.category,
+                                               warning.filename, warning.lineno)
+                    if keyword is not None:
+                        out[keyword] = value
+                    continue
+            issues, private = len(result.issues), result.private_dropped
+            decided: dict[str, Any] = {}
+            if key is not None and not _decoded_here(raw):
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    self._element(ds, raw_tag, result, 0, decided)
+                for warning in caught:
+                    warnings.warn_explicit(warning.message, warning.category,
+                                           warning.filename, warning.lineno)
+            else:
+                caught = []
+                self._element(ds, raw_tag, result, 0, decided)
+            if key is not None and len(result.issues) == issues:
+                keyword, value = next(iter(decided.items()), (None, None))
+                memo[key] = (keyword, value, result.private_dropped - private, tuple(caught))
+            out.update(decided)
+        return out
+
+    def _element(
+        self, ds: Dataset, raw_tag: Any, result: DeidResult, depth: int, out: dict[str, Any]
+    ) -> None:
+        """Decide one element of ``ds``; put its keyword and cleaned value in ``out`` if kept."""
+        tag = int(raw_tag)
+        group = tag >> 16
+        if group == 0x0002 and depth == 0:
+            if tag != 0x00020010:  # keep only the transfer syntax of the File Meta
+                return
+        if group & 1:
+            result.private_dropped += 1
+            return
+        if self._table_removes(tag) or (tag & 0xFFFF) == 0:  # group lengths carry nothing
+            return
+        keyword = _KEYWORDS.get(tag)
+        if keyword is None:
+            keyword = keyword_for_tag(tag)
+            _KEYWORDS[tag] = keyword
+        if not keyword:
+            return  # not in the public dictionary: cannot tell what it holds
+        raw = ds._dict.get(raw_tag)  # noqa: SLF001 - raw access skips pydicom's slow path
+        try:
+            fast = fast_raw_value(raw, ds) if isinstance(raw, RawDataElement) else _SLOW
+            if fast is not _SLOW:
+                vr, value = fast
+                action = self._action(tag, vr)
+                if action == "remove":
+                    return
+                value = self._value(value, vr, action, result, depth)
+            else:
+                elem = ds[raw_tag]
+                vr = str(elem.VR)
+                action = self._action(tag, vr)
+                if action == "remove":
+                    return
+                value = self._value(elem.value, vr, action, result, depth)
+        except Exception:  # noqa: BLE001 - malformed element or undecodable value
+            self._invalid(result, tag)
+            return
+        if value is None or value == "" or value == ():
+            return
+        out[keyword] = value
 
     def _invalid(self, result: DeidResult, tag: int) -> None:
         result.invalid_dropped += 1
@@ -256,6 +311,8 @@ class Deidentifier:
 
 
 _SLOW = object()
+#: Memoised element decisions kept per de-identifier before the memo is emptied.
+_MEMO_LIMIT = 20_000
 _KEYWORDS: dict[int, str] = {}
 #: VRs whose raw bytes are plain ASCII text split on backslashes (PS3.5 6.2).
 _TEXT_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "TM", "UI", "SH", "LO", "UC", "UR"})
@@ -297,6 +354,23 @@ def fast_raw_value(raw: RawDataElement, ds: Dataset) -> Any:
         values = struct.unpack(("<" if raw.is_little_endian else ">") + code * (len(data) // size), data)
         return vr, (values[0] if len(values) == 1 else tuple(values))
     return _SLOW
+
+
+def _decoded_here(raw: RawDataElement) -> bool:
+    """Return True when :func:`fast_raw_value` decodes ``raw`` itself (pydicom cannot warn)."""
+    vr = raw.VR
+    if vr in _BINARY:
+        return True
+    data = raw.value
+    return vr in _TEXT_VRS and data.isascii() and b"\x1b" not in data
+
+
+def _raw_bytes(elem: Any) -> Any:
+    """Return the raw bytes of an element (its value when already converted), or None."""
+    if elem is None:
+        return None
+    value = elem.value
+    return value if isinstance(value, bytes | str | int | float | None) else repr(value)
 
 
 def raw_text(ds: Dataset, keyword: str) -> str:

@@ -190,7 +190,7 @@ def _to_record(
         except Exception as exc:  # noqa: BLE001 - SUV inputs are optional: warn, keep the file
             log.debug("SUV inputs unreadable in %s: %r", name, exc)
             issues.append(RecordIssue(code="suv.inputs-unreadable", message="SUV inputs unreadable"))
-    result = Deidentifier(pseudo, patient).deidentify(ds)
+    result = _deidentifier(pseudo, patient).deidentify(ds)
     issues.extend(result.issues)
     sop_class = _text(ds, "SOPClassUID") or _text(getattr(ds, "file_meta", pydicom.Dataset()),
                                                    "MediaStorageSOPClassUID")
@@ -208,6 +208,23 @@ def _to_record(
         suv_inputs=suv_inputs,
         issues=issues,
     )
+
+
+#: Recently used de-identifiers by patient pseudonym (their memo spans a patient's series).
+_DEIDENTIFIERS: dict[str, tuple[Pseudonymizer, Deidentifier]] = {}
+_DEIDENTIFIERS_KEPT = 8
+
+
+def _deidentifier(pseudo: Pseudonymizer, patient: str) -> Deidentifier:
+    """Return the de-identifier of ``patient``, reusing the last few (files come by series)."""
+    entry = _DEIDENTIFIERS.get(patient)
+    if entry is not None and entry[0] is pseudo:
+        return entry[1]
+    if len(_DEIDENTIFIERS) >= _DEIDENTIFIERS_KEPT:
+        _DEIDENTIFIERS.clear()
+    deid = Deidentifier(pseudo, patient)
+    _DEIDENTIFIERS[patient] = (pseudo, deid)
+    return deid
 
 
 _MISSING = object()

@@ -97,7 +97,7 @@ def _fast_value(raw: RawDataElement) -> Any:
             return _SLOW
     if len(parts) == 1:
         return parts[0]
-    return parts
+    return tuple(parts)  # memoised and shared: immutable
 
 
 def _raw(ds: Dataset, keyword: str) -> Any:
@@ -106,18 +106,45 @@ def _raw(ds: Dataset, keyword: str) -> Any:
     if tag is None:
         return None
     try:
-        elem = ds.get_item(tag)  # no conversion when already converted; None when absent
+        elem = ds._dict.get(tag)  # noqa: SLF001 - no conversion, no Tag() on the hot path
         if elem is None:
             return None
-        if isinstance(elem, DataElement):
+        if type(elem) is not RawDataElement:
             return elem.value
-        if isinstance(elem, RawDataElement):
-            value = _fast_value(elem)
-            if value is not _SLOW:
-                return value
-        return ds[tag].value  # a raw element: convert it (in place, once)
+        data = elem.value
+        if type(data) is not bytes:
+            return ds[tag].value
+        # The instances of a series repeat these bytes: decode them once per distinct value.
+        # Sequences and non-ASCII text decode in the context of their data set (character set).
+        plain = elem.VR not in (None, "SQ") and data.isascii() and b"\x1b" not in data
+        key = (tag, elem.VR, data, elem.is_little_endian, elem.is_implicit_VR,
+               None if plain else _charset(ds))
+        value = _VALUES.get(key, _SLOW)
+        if value is not _SLOW:
+            return value
+        value = _fast_value(elem)
+        if value is _SLOW:
+            value = ds[tag].value  # convert it (in place, once)
+        if len(_VALUES) > _VALUES_KEPT:
+            _VALUES.clear()
+        _VALUES[key] = value
+        return value
     except Exception:  # noqa: BLE001 - malformed elements raise many kinds of errors
         return None
+
+
+#: Decoded values by (tag, VR, raw bytes, byte order, implicit VR, character set).
+_VALUES: dict[tuple[Any, ...], Any] = {}
+_VALUES_KEPT = 50_000
+
+
+def _charset(ds: Dataset) -> Any:
+    """Return the raw Specific Character Set of ``ds`` (a memo key part), or None."""
+    elem = ds._dict.get(0x00080005)  # noqa: SLF001
+    if elem is None:
+        return getattr(ds, "_character_set", None) and repr(ds._character_set)  # noqa: SLF001
+    value = elem.value
+    return value if isinstance(value, bytes | str) else repr(value)
 
 
 def _first(value: Any) -> Any:
