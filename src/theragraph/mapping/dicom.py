@@ -33,6 +33,9 @@ _SEX = {"M": "male", "F": "female", "O": "other"}
 _AGE_UNITS = {"Y": 1.0, "M": 1 / 12, "W": 7 / 365.25, "D": 1 / 365.25}
 
 
+_INSTANCE_PREFIX = str(mint_iri("instance", ""))
+
+
 @lru_cache(maxsize=4096)
 def _tg(name: str) -> ox.NamedNode:
     return ox.NamedNode(str(TG[name]))
@@ -64,8 +67,9 @@ def series_iri(series_uid: str) -> ox.NamedNode:
 
 
 def instance_iri(sop_instance_uid: str) -> ox.NamedNode:
-    """Return the IRI of an instance node."""
-    return _node(mint_iri("instance", sop_instance_uid))
+    """Return the IRI of an instance node (``mint_iri("instance", uid)``, built directly: one per
+    instance, on the ingest's hot path)."""
+    return ox.NamedNode(_INSTANCE_PREFIX + sop_instance_uid)
 
 
 # -- literals ------------------------------------------------------------------------------------

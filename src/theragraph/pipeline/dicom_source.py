@@ -11,6 +11,7 @@ import logging
 import multiprocessing
 import os
 import traceback
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -91,10 +92,24 @@ class DicomHandler:
     def ingest(
         self, files: list[Path], ctx: IngestContext, progress: Callable[[int], None]
     ) -> Iterator[IngestUnit]:
-        """Read, de-identify and map ``files``; yield one unit per batch of series."""
-        by_series: dict[str, list[InstanceRecord]] = {}
+        """Read, de-identify and map ``files``; yield one unit per batch of series.
+
+        A series is mapped and written as soon as every folder it has files in has been read,
+        so the main process maps and writes while the workers go on reading. In the rare layout
+        where a series has files in a folder read later, the whole series is mapped again at the
+        end and its graph replaced (the report then lists it twice).
+        """
+        left = Counter(os.path.dirname(f) for f in files)  # files still to read, per folder
+        open_series: dict[str, list[InstanceRecord]] = {}
+        folders: dict[str, set[str]] = {}
+        series_in: dict[str, set[str]] = {}
+        done: dict[str, list[InstanceRecord]] = {}
+        reopened: set[str] = set()
         failures: list[FileOutcome] = []
+        batch = _Batch(DicomSeriesMapper())
         for result in self.read_all(files, ctx, progress):
+            folder = os.path.dirname(result.path)
+            left[folder] -= 1
             if isinstance(result, ReadFailure):
                 failures.append(FileOutcome(
                     path=ctx.relative(Path(result.path)),
@@ -102,49 +117,35 @@ class DicomHandler:
                     kind=self.kind,
                     issues=[Issue(code=result.code, message=result.message)],
                 ))
+            else:
+                uid = result.source_series_uid
+                if uid in done:
+                    done[uid].append(result)
+                    reopened.add(uid)
+                else:
+                    open_series.setdefault(uid, []).append(result)
+                    folders.setdefault(uid, set()).add(folder)
+                    series_in.setdefault(folder, set()).add(uid)
+            if left[folder]:
                 continue
-            by_series.setdefault(result.source_series_uid, []).append(result)
-        if failures:
-            yield IngestUnit(graphs=[], outcomes=failures)
-        ctx.count("dicom.instances", sum(len(v) for v in by_series.values()))
-        ctx.count("dicom.series", len(by_series))
-
-        mapper = DicomSeriesMapper()
-        graphs: list[MappedGraph] = []
-        outcomes: list[FileOutcome] = []
-        pending = 0
-        rtdose: list[SeriesFiles] = []
-        structures: list[SeriesFiles] = []
-        for n, (source_uid, records) in enumerate(sorted(by_series.items()), start=1):
-            series_files = SeriesFiles(
-                modality=records[0].modality, series_uid=source_uid,
-                sop_class_uid=records[0].sop_class_uid, files=[Path(r.path) for r in records],
-            )
-            if series_files.modality == "RTDOSE":
-                rtdose.append(series_files)
-            elif series_files.modality in _RT_MODALITIES:
-                structures.append(series_files)
-            try:
-                graph, outcome = self._map_one(records, ctx, mapper)
-            except Exception as exc:  # a mapping bug loses this series only
-                if ctx.fail_fast:
-                    raise
-                log.debug("mapping failed:\n%s", traceback.format_exc())
-                outcomes.append(FileOutcome(
-                    path=self._series_path(records, ctx), status="failed", kind=self.kind,
-                    issues=[Issue(code=getattr(exc, "code", "internal.bug"), message=f"cannot map series: {exc}")],
-                ))
-                continue
-            graphs.append(graph)
-            outcomes.append(outcome)
-            pending += len(records)
-            if pending >= BATCH_INSTANCES or len(graphs) >= BATCH_SERIES:
-                log.debug("dicom: writing batch ending at series %d/%d", n, len(by_series))
-                yield IngestUnit(graphs=graphs, outcomes=outcomes)
-                graphs, outcomes, pending = [], [], 0
-        if graphs or outcomes:
-            log.debug("dicom: writing last batch (%d series)", len(graphs))
-            yield IngestUnit(graphs=graphs, outcomes=outcomes)
+            closed = sorted(uid for uid in series_in.pop(folder, ())
+                            if uid in open_series and not any(left[f] for f in folders[uid]))
+            for uid in closed:
+                records = open_series.pop(uid)
+                done[uid] = records
+                yield from batch.add(self, records, ctx)
+        for uid in sorted(open_series):  # only when a file vanished from the listing
+            done[uid] = open_series.pop(uid)
+            yield from batch.add(self, done[uid], ctx)
+        for uid in sorted(reopened):
+            log.debug("dicom: series %s has files in later folders; mapping it again", uid)
+            yield from batch.add(self, done[uid], ctx)
+        yield from batch.flush(final=True, extra=failures)
+        ctx.count("dicom.instances", sum(len(v) for v in done.values()))
+        ctx.count("dicom.series", len(done))
+        rtdose = [batch.files[uid] for uid in sorted(batch.files) if batch.files[uid].modality == "RTDOSE"]
+        structures = [batch.files[uid] for uid in sorted(batch.files)
+                      if batch.files[uid].modality in _RT_MODALITIES]
         yield from self._dvh_units(rtdose, structures, ctx)
 
     def _map_one(
@@ -163,9 +164,9 @@ class DicomHandler:
     @staticmethod
     def _series_path(records: list[InstanceRecord], ctx: IngestContext) -> str:
         """Return the folder holding a series' files (or its first file when they are spread)."""
-        parents = {Path(r.path).parent for r in records}
+        parents = {os.path.dirname(r.path) for r in records}
         if len(parents) == 1 and len(records) > 1:
-            return ctx.relative(parents.pop())
+            return ctx.relative(Path(parents.pop()))
         return ctx.relative(Path(sorted(r.path for r in records)[0]))
 
     @staticmethod
@@ -179,6 +180,59 @@ class DicomHandler:
         except ImportError:
             return
         yield from dvh_units(rtdose, structures, ctx)
+
+
+class _Batch:
+    """Mapped series waiting to be written together as one unit (one store transaction)."""
+
+    def __init__(self, mapper: DicomSeriesMapper) -> None:
+        self.mapper = mapper
+        self.graphs: list[MappedGraph] = []
+        self.outcomes: list[FileOutcome] = []
+        self.pending = 0
+        self.files: dict[str, SeriesFiles] = {}  # RT dose and structure series, for the DVH step
+
+    def add(
+        self, handler: DicomHandler, records: list[InstanceRecord], ctx: IngestContext
+    ) -> Iterator[IngestUnit]:
+        """Map one series; yield a unit when the batch is full."""
+        uid = records[0].source_series_uid
+        if records[0].modality == "RTDOSE" or records[0].modality in _RT_MODALITIES:
+            self.files[uid] = SeriesFiles(
+                modality=records[0].modality, series_uid=uid,
+                sop_class_uid=records[0].sop_class_uid, files=[Path(r.path) for r in records],
+            )
+        try:
+            graph, outcome = handler._map_one(records, ctx, self.mapper)  # noqa: SLF001
+        except Exception as exc:  # a mapping bug loses this series only
+            if ctx.fail_fast:
+                raise
+            log.debug("mapping failed:\n%s", traceback.format_exc())
+            self.outcomes.append(FileOutcome(
+                path=handler._series_path(records, ctx), status="failed", kind=handler.kind,  # noqa: SLF001
+                issues=[Issue(code=getattr(exc, "code", "internal.bug"), message=f"cannot map series: {exc}")],
+            ))
+            return
+        for i, queued in enumerate(self.graphs):
+            if queued.graph == graph.graph:  # mapped again with more files before it was written
+                del self.graphs[i]
+                self.outcomes = [o for o in self.outcomes if graph.graph not in o.graphs]
+                break
+        self.graphs.append(graph)
+        self.outcomes.append(outcome)
+        self.pending += len(records)
+        yield from self.flush()
+
+    def flush(self, *, final: bool = False, extra: list[FileOutcome] | None = None) -> Iterator[IngestUnit]:
+        """Yield the batch as a unit when full (or when ``final``), then start a new one."""
+        if extra:
+            self.outcomes.extend(extra)
+        if not (final or self.pending >= BATCH_INSTANCES or len(self.graphs) >= BATCH_SERIES):
+            return
+        if self.graphs or self.outcomes:
+            log.debug("dicom: writing batch of %d series", len(self.graphs))
+            yield IngestUnit(graphs=self.graphs, outcomes=self.outcomes)
+        self.graphs, self.outcomes, self.pending = [], [], 0
 
 
 def _fold_issues(records: list[InstanceRecord], ctx: IngestContext) -> list[Issue]:

@@ -158,9 +158,11 @@ class IngestValidator:
         # one small graph: threads would cost more than the queries they overlap
         shapes = _Subset(self.shapes, keep)
         report = FastEngine(shapes, data, fallback=fallback, workers=1).validate()  # type: ignore[arg-type]
+        if not report.results:
+            return issues
         owners: dict[Node, list[str]] = {}
         for g in graphs:
-            for node in {from_ox(t.subject) for t in g.triples}:
+            for node in {from_ox(s) for s in {t.subject for t in g.triples}}:
                 owners.setdefault(node, []).append(g.graph)
         for result in report.results:
             for graph_iri in owners.get(result.focus, ()):
