@@ -245,7 +245,11 @@ def to_series_record(instances: list[InstanceRecord]) -> SeriesRecord:
     ordered = sorted(instances, key=lambda r: r.sop_instance_uid)
     first = ordered[0].attributes
     rest = [r.attributes for r in ordered[1:]]
-    common = {k: v for k, v in first.items() if all(a.get(k, _MISSING) == v for a in rest)}
+    try:  # values are hashable (de-identification returns tuples): intersect the items in C
+        shared = set(first.items()).intersection(*(a.items() for a in rest))
+        common = {k: v for k, v in first.items() if (k, v) in shared}
+    except TypeError:
+        common = {k: v for k, v in first.items() if all(a.get(k, _MISSING) == v for a in rest)}
     entries: list[InstanceEntry] = []
     seen: set[str] = set()
     for record in ordered:

@@ -7,6 +7,7 @@ either as it was or complete, and re-ingesting unchanged files writes nothing.
 from __future__ import annotations
 
 import logging
+import os
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
@@ -46,16 +47,27 @@ class GraphValidator(Protocol):
 
 
 def iter_files(paths: Iterable[Path]) -> list[Path]:
-    """Expand folders recursively into files (sorted, hidden files skipped)."""
+    """Expand folders recursively into files (sorted by path, hidden files and folders skipped).
+
+    Walks with ``os.walk`` and sorts by path components, as ``sorted(Path.rglob("*"))`` would,
+    without building and comparing a Path per file (which cost more than reading the headers'
+    first bytes on a 20,000-file folder).
+    """
     files: list[Path] = []
     for path in paths:
-        if path.is_dir():
-            files.extend(
-                p for p in sorted(path.rglob("*"))
-                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
-        else:
+        if not path.is_dir():
             files.append(path)
+            continue
+        found: list[tuple[str, ...]] = []
+        for folder, dirs, names in os.walk(path):
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            rel = os.path.relpath(folder, path)
+            parts = () if rel == "." else tuple(rel.split(os.sep))
+            for name in names:
+                if not name.startswith(".") and os.path.isfile(os.path.join(folder, name)):
+                    found.append((*parts, name))
+        found.sort()
+        files.extend(path.joinpath(*parts) for parts in found)
     return files
 
 
