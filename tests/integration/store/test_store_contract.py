@@ -1,5 +1,5 @@
-"""One Store contract, run against the embedded pyoxigraph store and a remote endpoint
-(``oxigraph serve`` on 127.0.0.1) through :class:`RemoteStore`."""
+"""One Store contract, run against the embedded pyoxigraph store and remote endpoints
+(``oxigraph serve`` and Virtuoso's ``virtuoso-t`` on 127.0.0.1) through :class:`RemoteStore`."""
 
 from __future__ import annotations
 
@@ -15,7 +15,15 @@ from theragraph.auth import TokenFile
 from theragraph.errors import QueryError, StoreError
 from theragraph.store import GraphWrite, Store, open_store
 from theragraph.store.remote import RemoteStore
-from tests.support.servers import RunningOxigraph, oxigraph_binary, start_api, start_oxigraph
+from tests.support.servers import (
+    RunningOxigraph,
+    RunningVirtuoso,
+    oxigraph_binary,
+    start_api,
+    start_oxigraph,
+    start_virtuoso,
+    virtuoso_binaries,
+)
 
 pytestmark = pytest.mark.integration
 EX = "http://example.org/"
@@ -31,16 +39,40 @@ def oxigraph_server() -> Iterator[RunningOxigraph]:
     server.stop()
 
 
-@pytest.fixture(params=["embedded", "remote"])
+#: Virtuoso's ResultSetMaxRows for the test server: low, so a cut result can be provoked.
+VIRTUOSO_MAX_ROWS = 5000
+
+
+@pytest.fixture(scope="module")
+def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningVirtuoso]:
+    binaries = virtuoso_binaries()
+    if binaries is None:
+        pytest.skip("virtuoso-t/isql-vt are missing (apt-get install virtuoso-opensource; "
+                    "`make virtuoso` tries it)")
+    server = start_virtuoso(binaries, tmp_path_factory.mktemp("virtuoso"),
+                            max_rows=VIRTUOSO_MAX_ROWS)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["embedded", "remote", "virtuoso"])
 def store(request: pytest.FixtureRequest, tmp_path) -> Iterator[Store]:  # noqa: ANN001
     if request.param == "embedded":
         st = open_store(tmp_path / "store")
-    else:
+    elif request.param == "remote":
         server = request.getfixturevalue("oxigraph_server")
         st = open_store(f"sparql+{server.url}/query")
         st.update("DROP SILENT ALL")
+    else:
+        virtuoso = request.getfixturevalue("virtuoso_server")
+        st = open_store(virtuoso.location)
+        st.delete_graphs(st.named_graphs())  # never DROP ALL: that drops its system graphs
     yield st
     st.close()
+
+
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.node.callspec.params["store"]
 
 
 def triples(n: int, tag: str = "a") -> list[ox.Triple]:
