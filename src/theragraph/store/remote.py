@@ -17,7 +17,8 @@ The real default graph is not counted or dumped: Theragraph writes named graphs 
 system graphs (:data:`VIRTUOSO_SYSTEM_GRAPHS`, plus any ``hide=IRI``) are left out of
 :meth:`RemoteStore.named_graphs`, ``count_quads``, ``quads`` and ``dump``; writes are split into
 operations small enough for its SPARQL compiler, with triples holding blank nodes (which
-``INSERT DATA`` rejects there) sent as ``INSERT {...} WHERE {}``; booleans read back as
+``INSERT DATA`` rejects there) sent as ``INSERT {...} WHERE {}``; blank nodes read back as
+``nodeID://`` IRIs become labels again; booleans read back as
 ``"1"``/``"0"`` are rewritten to ``true``/``false``; and a result cut short by its
 ``ResultSetMaxRows`` is an error, not a silent partial answer. What cannot be papered over
 (system graphs stay in the union default graph of user queries; one request is not one
@@ -70,6 +71,7 @@ _VIRTUOSO_JSON_BOOLEAN = re.compile(
 )
 _VIRTUOSO_NT_BOOLEAN = re.compile(rb'"([01])"(\^\^<' + re.escape(_XSD_BOOLEAN.encode()) + rb">)")
 _BOOLEAN_WORDS = {b"0": b"false", b"1": b"true"}
+_VIRTUOSO_JSON_BNODE = b'"type": "bnode", "value": "nodeID://'
 
 
 def query_form(sparql: str) -> str | None:
@@ -305,7 +307,7 @@ class RemoteStore:
 
     @staticmethod
     def _virtuoso_result(response: httpx.Response) -> bytes:
-        """Refuse a result cut at ``ResultSetMaxRows``; write booleans as ``true``/``false``."""
+        """Refuse a result cut at ``ResultSetMaxRows``; fix blank node labels and booleans."""
         limit = response.headers.get("x-sparql-maxrows")
         if limit is not None:
             raise QueryError(
@@ -313,7 +315,8 @@ class RemoteStore:
                 "raise it in virtuoso.ini [SPARQL] or narrow the query",
                 code="query.result-too-large",
             )
-        content = response.content
+        # Its JSON names blank nodes by internal IRI ("nodeID://b10001"), which is no label.
+        content = response.content.replace(_VIRTUOSO_JSON_BNODE, b'"type": "bnode", "value": "')
         if _XSD_BOOLEAN.encode() in content:
             content = _VIRTUOSO_JSON_BOOLEAN.sub(
                 lambda m: m.group(1) + _BOOLEAN_WORDS[m.group(2)] + b'"', content
