@@ -116,6 +116,9 @@ def start_oxigraph(binary: str, *, location: Path | None = None, read_only: bool
     raise RuntimeError(f"oxigraph serve did not start: {command}")
 
 
+#: ResultSetMaxRows for test servers: low, so a result cut by it can be provoked.
+VIRTUOSO_TEST_MAX_ROWS = 5000
+
 VIRTUOSO_INI = """\
 [Database]
 DatabaseFile = {dir}/virtuoso.db

@@ -19,7 +19,9 @@ system graphs (:data:`VIRTUOSO_SYSTEM_GRAPHS`, plus any ``hide=IRI``) are left o
 operations small enough for its SPARQL compiler, with triples holding blank nodes (which
 ``INSERT DATA`` rejects there) sent as ``INSERT {...} WHERE {}``; blank nodes read back as
 ``nodeID://`` IRIs become labels again; booleans read back as
-``"1"``/``"0"`` are rewritten to ``true``/``false``; and a result cut short by its
+``"1"``/``"0"`` are rewritten to ``true``/``false``; the store's own reads (``quads``, ``dump``)
+rebuild doubles exactly, as Virtuoso prints them with 6 significant digits; and a
+result cut short by its
 ``ResultSetMaxRows`` is an error, not a silent partial answer. What cannot be papered over
 (system graphs stay in the union default graph of user queries; one request is not one
 transaction) is listed in docs/sparql-service.md.
@@ -27,6 +29,7 @@ transaction) is listed in docs/sparql-service.md.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, Any
@@ -71,6 +74,7 @@ _VIRTUOSO_JSON_BOOLEAN = re.compile(
 )
 _VIRTUOSO_NT_BOOLEAN = re.compile(rb'"([01])"(\^\^<' + re.escape(_XSD_BOOLEAN.encode()) + rb">)")
 _BOOLEAN_WORDS = {b"0": b"false", b"1": b"true"}
+_XSD_DOUBLE = "http://www.w3.org/2001/XMLSchema#double"
 _VIRTUOSO_JSON_BNODE = b'"type": "bnode", "value": "nodeID://'
 
 
@@ -416,12 +420,41 @@ class RemoteStore:
                         for q in ox.parse(response.content, ox.RdfFormat.N_TRIPLES)
                     ]
                 )
-            results = self.query(f"SELECT ?s ?p ?o WHERE {{ GRAPH {node} {{ ?s ?p ?o }} }}")
-            return iter([ox.Quad(r["s"], r["p"], r["o"], node) for r in results])
+            results = self.query(
+                f"SELECT ?s ?p ?o {self._lexical} WHERE {{ GRAPH {node} {{ ?s ?p ?o }} }}"
+            )
+            return iter([ox.Quad(r["s"], r["p"], self._object(r), node) for r in results])
         results = self.query(
-            f"SELECT ?s ?p ?o ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }}{self._graph_filter} }}"
+            f"SELECT ?s ?p ?o ?g {self._lexical} "
+            f"WHERE {{ GRAPH ?g {{ ?s ?p ?o }}{self._graph_filter} }}"
         )
-        return iter([ox.Quad(r["s"], r["p"], r["o"], r["g"]) for r in results])
+        return iter([ox.Quad(r["s"], r["p"], self._object(r), r["g"]) for r in results])
+
+    @property
+    def _lexical(self) -> str:
+        # Virtuoso prints doubles with 6 significant digits and STR() with 16, one short of
+        # exact; the residual against the 16-digit value restores the last bits.
+        if self.dialect != "virtuoso":
+            return ""
+        return (
+            f"(STR(?o) AS ?lexical) (IF(DATATYPE(?o) = <{_XSD_DOUBLE}>, "
+            f'STR(?o - <{_XSD_DOUBLE}>(STR(?o))), "") AS ?residual)'
+        )
+
+    def _object(self, row: ox.QuerySolution) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+        term = row["o"]
+        if (
+            self.dialect != "virtuoso"
+            or not isinstance(term, ox.Literal)
+            or term.datatype.value != _XSD_DOUBLE
+            or row["lexical"] is None
+        ):
+            return term
+        try:
+            value = float(row["lexical"].value) + float(row["residual"].value or 0)
+        except (TypeError, ValueError):
+            return term
+        return ox.Literal(repr(value), datatype=term.datatype) if math.isfinite(value) else term
 
     def dump(self, output: IO[bytes], *, format: str = "nq") -> None:
         """Write every quad of named graphs as N-Quads or TriG."""

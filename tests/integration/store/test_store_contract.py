@@ -18,13 +18,12 @@ from theragraph.mapping.base import to_literal
 from theragraph.store import GraphWrite, Store, open_store
 from theragraph.store.remote import VIRTUOSO_SYSTEM_GRAPHS, RemoteStore
 from tests.support.servers import (
+    VIRTUOSO_TEST_MAX_ROWS,
     RunningOxigraph,
     RunningVirtuoso,
     oxigraph_binary,
     start_api,
     start_oxigraph,
-    start_virtuoso,
-    virtuoso_binaries,
 )
 
 pytestmark = pytest.mark.integration
@@ -37,22 +36,6 @@ def oxigraph_server() -> Iterator[RunningOxigraph]:
     if binary is None:
         pytest.skip("the oxigraph server binary is missing (pip install oxigraph)")
     server = start_oxigraph(binary)
-    yield server
-    server.stop()
-
-
-#: Virtuoso's ResultSetMaxRows for the test server: low, so a cut result can be provoked.
-VIRTUOSO_MAX_ROWS = 5000
-
-
-@pytest.fixture(scope="module")
-def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningVirtuoso]:
-    binaries = virtuoso_binaries()
-    if binaries is None:
-        pytest.skip("virtuoso-t/isql-vt are missing (apt-get install virtuoso-opensource; "
-                    "`make virtuoso` tries it)")
-    server = start_virtuoso(binaries, tmp_path_factory.mktemp("virtuoso"),
-                            max_rows=VIRTUOSO_MAX_ROWS)
     yield server
     server.stop()
 
@@ -183,7 +166,8 @@ def test_large_write_lands_whole(store: Store) -> None:
 def test_typed_literals_round_trip(store: Store) -> None:
     # What the mappings write (theragraph.mapping.base.to_literal) reads back as the same value.
     values = [to_literal(True), to_literal(False), to_literal(7), to_literal(-3),
-              to_literal(1.5), to_literal(2.0e-5), to_literal(date(2024, 3, 1)),
+              to_literal(1.5), to_literal(2.0e-5), to_literal(1 / 3), to_literal(8.329846280413144e-05),
+              to_literal(date(2024, 3, 1)),
               to_literal(datetime(2024, 3, 1, 12, 30, tzinfo=timezone.utc)),
               to_literal("2.25.123456789012345678901234567890"), ox.Literal("x", language="en")]
     subject, predicate = ox.NamedNode(f"{EX}s"), ox.NamedNode(f"{EX}p")
@@ -230,8 +214,8 @@ def test_replace_graphs_lands_or_changes_nothing(request: pytest.FixtureRequest,
 def test_virtuoso_cut_result_is_an_error(virtuoso_server: RunningVirtuoso) -> None:
     store = open_store(virtuoso_server.location)
     store.delete_graphs(store.named_graphs())
-    store.replace_graphs([GraphWrite(f"{EX}g", triples(VIRTUOSO_MAX_ROWS + 10))])
-    assert store.count_quads() == VIRTUOSO_MAX_ROWS + 10
+    store.replace_graphs([GraphWrite(f"{EX}g", triples(VIRTUOSO_TEST_MAX_ROWS + 10))])
+    assert store.count_quads() == VIRTUOSO_TEST_MAX_ROWS + 10
     with pytest.raises(QueryError) as info:
         list(store.quads(f"{EX}g"))
     assert info.value.code == "query.result-too-large"
