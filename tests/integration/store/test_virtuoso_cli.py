@@ -54,6 +54,8 @@ def test_ingest_and_query_on_virtuoso_match_the_embedded_store(
     again = runner.invoke(app, ["ingest", str(cohort.root), "--store", virtuoso_server.location,
                                 "--no-progress", "--report", str(tmp_path / "again.json")])
     assert again.exit_code == 0, again.output
+    files = json.loads((tmp_path / "again.json").read_text())["files"]
+    assert files and {f["status"] for f in files} == {"unchanged"}
 
     answers = []
     for store in (virtuoso_server.location, str(embedded_dir)):
