@@ -22,7 +22,9 @@ operations small enough for its SPARQL compiler, with triples holding blank node
 ``"1"``/``"0"`` are rewritten to ``true``/``false``; the store's own reads (``quads``, ``dump``)
 rebuild doubles exactly, as Virtuoso prints them with 6 significant digits; and a
 result cut short by its
-``ResultSetMaxRows`` is an error, not a silent partial answer. What cannot be papered over
+``ResultSetMaxRows`` is an error, not a silent partial answer. A query sent with a dataset
+(``default_graph``/``named_graphs``) loses its ``FROM`` clauses first: Virtuoso would add them
+to the protocol's dataset instead of letting the protocol replace them. What cannot be papered over
 (system graphs stay in the union default graph of user queries; one request is not one
 transaction) is listed in docs/sparql-service.md.
 """
@@ -52,8 +54,14 @@ _ACCEPT_BY_FORM = {
     "DESCRIBE": "application/n-triples",
 }
 _DUMP_FORMATS = {"nq": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG}
-_PROLOGUE_TOKEN = re.compile(
-    r"""\s+|#[^\n]*|<[^>]*>|"[^"]*"|'[^']*'|[A-Za-z_][\w.:-]*|[0-9]+|\S"""
+_TOKEN = re.compile(
+    r'\s+|#[^\n]*|<[^<>"{}|^`\\\s]*>'
+    r'|"""(?:[^"\\]|\\.|"(?!""))*"""'
+    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
+    r'|"(?:[^"\\\n]|\\.)*"'
+    r"|'(?:[^'\\\n]|\\.)*'"
+    r"|[?$]\w+|[A-Za-z_][\w.-]*(?::[\w.:%-]*)?|:[\w.:%-]*|[0-9][\w.]*|\S",
+    re.DOTALL,
 )
 
 #: Dialects: ``standard`` (SPARQL 1.1 as written, e.g. Oxigraph, Fuseki) and ``virtuoso``.
@@ -78,6 +86,42 @@ _XSD_DOUBLE = "http://www.w3.org/2001/XMLSchema#double"
 _VIRTUOSO_JSON_BNODE = b'"type": "bnode", "value": "nodeID://'
 
 
+def without_dataset_clauses(sparql: str) -> str:
+    """Remove ``FROM``/``FROM NAMED`` clauses, for a query sent with a protocol dataset.
+
+    The SPARQL 1.1 Protocol says protocol dataset parameters replace the query's; Virtuoso adds
+    them together, so a query restricted to some graphs could name others with ``FROM``.
+
+    Raises:
+        QueryError: code ``query.syntax`` when ``FROM`` remains where it could not be parsed
+            out (fails closed rather than widen the dataset).
+    """
+    tokens = [m.group() for m in _TOKEN.finditer(sparql)]
+    kept: list[str] = []
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        if token.upper() == "FROM":
+            following = [i for i in range(index + 1, len(tokens)) if not _is_gap(tokens[i])]
+            if following and tokens[following[0]].upper() == "NAMED":
+                following = following[1:]
+            if following and not tokens[following[0]].startswith(("?", "$", '"', "'")):
+                index = following[0] + 1  # drop FROM [NAMED] <iri> or prefix:name
+                continue
+        kept.append(token)
+        index += 1
+    if any(t.upper() == "FROM" or t.upper().startswith("FROM:") for t in kept):
+        raise QueryError(
+            "cannot remove the FROM clause of a query sent with a restricted dataset",
+            code="query.syntax",
+        )
+    return "".join(kept)
+
+
+def _is_gap(token: str) -> bool:
+    return token[0].isspace() or token[0] == "#"
+
+
 def query_form(sparql: str) -> str | None:
     """Return the query form (``SELECT``, ``ASK``, ``CONSTRUCT``, ``DESCRIBE``), or None.
 
@@ -85,7 +129,7 @@ def query_form(sparql: str) -> str | None:
     and reads the first keyword after it.
     """
     expect_iri = 0
-    for match in _PROLOGUE_TOKEN.finditer(sparql):
+    for match in _TOKEN.finditer(sparql):
         token = match.group()
         if token[0].isspace() or token[0] == "#":
             continue
@@ -274,6 +318,8 @@ class RemoteStore:
         del union_default_graph  # decided by the server's configuration
         text = sparql
         explicit = default_graph is not None or named_graphs is not None
+        if explicit and self.dialect == "virtuoso":
+            text = without_dataset_clauses(text)
         if substitutions:
             names = list(substitutions)
             row = " ".join(str(substitutions[n]) for n in names)

@@ -100,6 +100,15 @@ def test_union_default_graph_and_restrictions(store: Store) -> None:
     assert {r["g"].value for r in named} == {f"{EX}g1"}
 
 
+def test_protocol_dataset_replaces_from_clauses(store: Store) -> None:
+    # The API's dataset isolation relies on this (Virtuoso would add FROM to the dataset).
+    store.replace_graphs([GraphWrite(f"{EX}g1", triples(1)), GraphWrite(f"{EX}g2", triples(1, "z"))])
+    rows = store.query(f"SELECT ?o FROM <{EX}g2> FROM NAMED <{EX}g2> WHERE {{ {{ ?s ?p ?o }} "
+                       f"UNION {{ GRAPH ?g {{ ?s ?p ?o }} }} }}",
+                       default_graph=[f"{EX}g1"], named_graphs=[f"{EX}g1"])
+    assert sorted(r["o"].value for r in rows) == ["a0", "a0"]
+
+
 def test_substitutions_bind_variables(store: Store) -> None:
     store.replace_graphs([GraphWrite(f"{EX}g1", triples(3))])
     # pyoxigraph substitutes only variables of the projection (SEP-0007 as implemented).
@@ -259,14 +268,19 @@ def test_unreachable_endpoint_is_store_error() -> None:
     assert info.value.code == "store.unavailable"
 
 
-def test_api_over_remote_store_keeps_isolation(oxigraph_server: RunningOxigraph, tmp_path) -> None:  # noqa: ANN001
-    remote = open_store(f"sparql+{oxigraph_server.url}/query")
-    remote.update("DROP SILENT ALL")
+@pytest.mark.parametrize("server", ["oxigraph", "virtuoso"])
+def test_api_over_remote_store_keeps_isolation(request: pytest.FixtureRequest, server: str, tmp_path) -> None:  # noqa: ANN001
+    if server == "oxigraph":
+        location = f"sparql+{request.getfixturevalue('oxigraph_server').url}/query"
+    else:
+        location = request.getfixturevalue("virtuoso_server").location
+    remote = open_store(location)
+    remote.delete_graphs(remote.named_graphs())
     remote.replace_graphs([GraphWrite(f"{EX}site-a/1", triples(1, "visible")),
                            GraphWrite(f"{EX}site-b/1", triples(1, "hidden"))])
     token_file = tmp_path / "tokens.json"
     token = TokenFile(token_file).add("a", scopes="read", datasets=[f"{EX}site-a/"])
-    running = start_api(ApiSettings(store=f"sparql+{oxigraph_server.url}/query", token_file=token_file))
+    running = start_api(ApiSettings(store=location, token_file=token_file))
     try:
         for query in ("SELECT * WHERE { ?s ?p ?o }", "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }",
                       f"SELECT * FROM <{EX}site-b/1> WHERE {{ ?s ?p ?o }}"):

@@ -1,14 +1,16 @@
-"""The pure parts of RemoteStore: query form detection and Virtuoso's write splitting."""
+"""The pure parts of RemoteStore: query form detection, FROM removal and Virtuoso's write splitting."""
 
 import pyoxigraph as ox
 import pytest
 
+from theragraph.errors import QueryError
 from theragraph.store.base import GraphWrite
 from theragraph.store.remote import (
     VIRTUOSO_DATA_CHUNK,
     VIRTUOSO_TEMPLATE_CHUNK,
     RemoteStore,
     query_form,
+    without_dataset_clauses,
 )
 
 EX = "http://example.org/"
@@ -48,3 +50,20 @@ def test_virtuoso_inserts_split_plain_triples_and_keep_blank_components_whole() 
             homes.setdefault(label, set()).add(index)
     assert len(homes) == 2 * VIRTUOSO_TEMPLATE_CHUNK
     assert all(len(home) == 1 for home in homes.values())  # a label never spans templates
+
+
+@pytest.mark.parametrize(("text", "kept"), [
+    ("SELECT * FROM <http://a/b> WHERE { ?s ?p ?o }", "SELECT *  WHERE { ?s ?p ?o }"),
+    ("PREFIX ex: <http://e/> SELECT ?from FROM NAMED ex:g from ex:h WHERE { ?s ex:from ?from }",
+     "PREFIX ex: <http://e/> SELECT ?from   WHERE { ?s ex:from ?from }"),
+    ("SELECT * # FROM <c>\nFROM\n NAMED\n<http://x> WHERE {}", "SELECT * # FROM <c>\n WHERE {}"),
+    ("SELECT * WHERE { ?s ?p '''a\nFROM <y> ''' . ?s ?p \"b\\\" FROM <z>\" FILTER(?a < ?b) }",
+     "SELECT * WHERE { ?s ?p '''a\nFROM <y> ''' . ?s ?p \"b\\\" FROM <z>\" FILTER(?a < ?b) }"),
+])
+def test_dataset_clauses_are_removed_outside_strings_and_comments(text: str, kept: str) -> None:
+    assert without_dataset_clauses(text) == kept
+
+
+def test_a_from_that_cannot_be_removed_fails_closed() -> None:
+    with pytest.raises(QueryError):
+        without_dataset_clauses("SELECT * FROM:g WHERE {}")
