@@ -13,20 +13,22 @@ server must use the union of named graphs as its default graph (``oxigraph serve
 --union-default-graph``; Virtuoso does by default) for ``union_default_graph=True`` to hold.
 The real default graph is not counted or dumped: Theragraph writes named graphs only.
 
-``dialect=virtuoso`` (Virtuoso Open Source 7) papers over what Virtuoso does differently: its
-system graphs (:data:`VIRTUOSO_SYSTEM_GRAPHS`, plus any ``hide=IRI``) are left out of
-:meth:`RemoteStore.named_graphs`, ``count_quads``, ``quads`` and ``dump``; writes are split into
-operations small enough for its SPARQL compiler, with triples holding blank nodes (which
-``INSERT DATA`` rejects there) sent as ``INSERT {...} WHERE {}``; blank nodes read back as
-``nodeID://`` IRIs become labels again; booleans read back as
-``"1"``/``"0"`` are rewritten to ``true``/``false``; the store's own reads (``quads``, ``dump``)
-rebuild doubles exactly, as Virtuoso prints them with 6 significant digits; and a
-result cut short by its
-``ResultSetMaxRows`` is an error, not a silent partial answer. A query sent with a dataset
-(``default_graph``/``named_graphs``) loses its ``FROM`` clauses first: Virtuoso would add them
-to the protocol's dataset instead of letting the protocol replace them. What cannot be papered over
-(system graphs stay in the union default graph of user queries; one request is not one
-transaction) is listed in docs/sparql-service.md.
+``dialect=virtuoso`` (Virtuoso Open Source 7) papers over what Virtuoso does differently:
+
+- its system graphs (:data:`VIRTUOSO_SYSTEM_GRAPHS`, plus any ``hide=IRI``) are left out of
+  ``named_graphs``, ``count_quads``, ``quads`` and ``dump`` (docs/sparql-service.md shows how to
+  make them private on the server, which keeps them out of user queries too);
+- writes are split into operations small enough for its SPARQL compiler, and triples holding
+  blank nodes (which its ``INSERT DATA`` rejects) go in ``INSERT {...} WHERE {}``;
+- a query sent with a dataset (``default_graph``/``named_graphs``) loses its ``FROM`` clauses,
+  which Virtuoso would add to the protocol's dataset instead of letting it replace them;
+- blank nodes read back as ``nodeID://`` IRIs become labels, booleans read back as ``1``/``0``
+  become ``true``/``false``, and the store's own reads (``quads``, ``dump``) rebuild doubles
+  exactly (Virtuoso prints 6 significant digits);
+- a result cut at its ``ResultSetMaxRows`` is an error, not a silent partial answer.
+
+What cannot be papered over (one update request is not one transaction; booleans are integers;
+doubles in user query results have 6 digits) is listed in docs/sparql-service.md.
 """
 
 from __future__ import annotations
@@ -323,7 +325,7 @@ class RemoteStore:
         if substitutions:
             names = list(substitutions)
             row = " ".join(str(substitutions[n]) for n in names)
-            text = f"{sparql}\nVALUES ({' '.join('?' + n for n in names)}) {{ ({row}) }}"
+            text = f"{text}\nVALUES ({' '.join('?' + n for n in names)}) {{ ({row}) }}"
         data: list[tuple[str, str]] = [("query", text)]
         if explicit:
             data += [("default-graph-uri", g) for g in (default_graph or [EMPTY_GRAPH])]
@@ -377,7 +379,7 @@ class RemoteStore:
         return content
 
     def update(self, sparql: str) -> None:
-        """Run a SPARQL Update (one request, one transaction on the server).
+        """Run a SPARQL Update in one request (one transaction, except on Virtuoso: per operation).
 
         Raises:
             QueryError: on a syntax error; StoreError when the write fails.
@@ -496,9 +498,12 @@ class RemoteStore:
             or row["lexical"] is None
         ):
             return term
+        residual = row["residual"]
         try:
-            value = float(row["lexical"].value) + float(row["residual"].value or 0)
-        except (TypeError, ValueError):
+            value = float(row["lexical"].value) + (
+                float(residual.value) if residual is not None and residual.value else 0.0
+            )
+        except ValueError:
             return term
         return ox.Literal(repr(value), datatype=term.datatype) if math.isfinite(value) else term
 

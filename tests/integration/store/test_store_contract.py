@@ -107,6 +107,9 @@ def test_protocol_dataset_replaces_from_clauses(store: Store) -> None:
                        f"UNION {{ GRAPH ?g {{ ?s ?p ?o }} }} }}",
                        default_graph=[f"{EX}g1"], named_graphs=[f"{EX}g1"])
     assert sorted(r["o"].value for r in rows) == ["a0", "a0"]
+    rows = store.query(f"SELECT ?o FROM <{EX}g2> WHERE {{ ?s ?p ?o }}", default_graph=[f"{EX}g1"],
+                       substitutions={"o": ox.Literal("z0")})
+    assert list(rows) == []
 
 
 def test_substitutions_bind_variables(store: Store) -> None:
