@@ -1,4 +1,4 @@
-"""One throwaway Virtuoso for every test here (its first start builds a database: ~15 s)."""
+"""One throwaway Virtuoso for every test here (its first start builds a database: ~10 s)."""
 
 from __future__ import annotations
 
