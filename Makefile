@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 DEMO   := .theragraph/demo
 export THERAGRAPH_SECRET_FILE ?= $(CURDIR)/.theragraph/demo-secret.key
 
-.PHONY: install demo test bench clean browser
+.PHONY: install demo test bench clean browser virtuoso
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,14 @@ browser:
 	    ($$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver) >/dev/null 2>&1 || \
 	    echo "chromium not installed: the browser test will be skipped"; }
 
-test: install browser
+# Virtuoso (virtuoso-t, isql-vt) for the store contract tests; when it cannot be installed they skip, saying why.
+virtuoso:
+	@command -v virtuoso-t >/dev/null 2>&1 && command -v isql-vt >/dev/null 2>&1 || \
+	  { SUDO=$$( [ "$$(id -u)" = 0 ] || echo "sudo -n" ); \
+	    ($$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq virtuoso-opensource) >/dev/null 2>&1 || \
+	    echo "virtuoso-opensource not installed: the Virtuoso store tests will be skipped"; }
+
+test: install browser virtuoso
 	$(BIN)/python -m pytest -q
 
 bench: install

@@ -1,4 +1,4 @@
-"""Start real HTTP servers on 127.0.0.1 for the API tests (uvicorn in a thread, oxigraph serve)."""
+"""Start real HTTP servers on 127.0.0.1 for the API tests (uvicorn in a thread, oxigraph serve, virtuoso-t)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import uvicorn
 
 from api.main import create_app
 from api.settings import ApiSettings
+from theragraph.store.remote import VIRTUOSO_SYSTEM_GRAPHS
 
 OXIGRAPH_CANDIDATES = ("/work/main/.venv/bin/oxigraph",)
 
@@ -113,3 +114,137 @@ def start_oxigraph(binary: str, *, location: Path | None = None, read_only: bool
             time.sleep(0.05)
     process.kill()
     raise RuntimeError(f"oxigraph serve did not start: {command}")
+
+
+#: ResultSetMaxRows for test servers: low, so a result cut by it can be provoked.
+VIRTUOSO_TEST_MAX_ROWS = 5000
+
+VIRTUOSO_INI = """\
+[Database]
+DatabaseFile = {dir}/virtuoso.db
+ErrorLogFile = {dir}/virtuoso.log
+LockFile = {dir}/virtuoso.lck
+TransactionFile = {dir}/virtuoso.trx
+xa_persistent_file = {dir}/virtuoso.pxa
+ErrorLogLevel = 7
+FileExtend = 200
+Striping = 0
+TempStorage = TempDatabase
+
+[TempDatabase]
+DatabaseFile = {dir}/virtuoso-temp.db
+TransactionFile = {dir}/virtuoso-temp.trx
+Striping = 0
+
+[Parameters]
+ServerPort = 127.0.0.1:{isql_port}
+DisableUnixSocket = 1
+CheckpointInterval = 0
+CaseMode = 2
+DirsAllowed = ., {dir}
+NumberOfBuffers = 10000
+MaxDirtyBuffers = 6000
+ThreadsPerQuery = 2
+AsyncQueueMaxThreads = 2
+
+[HTTPServer]
+ServerPort = 127.0.0.1:{http_port}
+ServerRoot = {dir}
+MaxClientConnections = 4
+ServerThreads = 4
+Charset = UTF-8
+
+[SPARQL]
+ResultSetMaxRows = {max_rows}
+MaxQueryExecutionTime = 60
+"""
+
+
+#: The setup docs/sparql-service.md asks for: anonymous updates on /sparql, and Virtuoso's
+#: system graphs made private so they stay out of the union default graph.
+VIRTUOSO_SETUP_SQL = (
+    'GRANT SPARQL_UPDATE TO "SPARQL";',
+    "DB.DBA.RDF_GRAPH_GROUP_CREATE ('http://www.openlinksw.com/schemas/virtrdf#PrivateGraphs', 1);",
+    *(
+        f"DB.DBA.RDF_GRAPH_GROUP_INS ('http://www.openlinksw.com/schemas/virtrdf#PrivateGraphs', '{g}');"
+        for g in VIRTUOSO_SYSTEM_GRAPHS
+    ),
+    "DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('nobody', 0, 1);",
+)
+
+
+def virtuoso_binaries() -> tuple[str, str] | None:
+    """Return ``(virtuoso-t, isql-vt)`` (Debian package ``virtuoso-opensource``), or None."""
+    server, isql = shutil.which("virtuoso-t"), shutil.which("isql-vt") or shutil.which("isql")
+    return (server, isql) if server and isql else None
+
+
+@dataclass
+class RunningVirtuoso:
+    """A throwaway ``virtuoso-t +foreground`` with its database in a temporary directory."""
+
+    url: str
+    isql_port: int
+    process: subprocess.Popen
+    directory: Path
+    isql: str
+
+    @property
+    def location(self) -> str:
+        """The Theragraph store location of its SPARQL endpoint."""
+        return f"sparql+{self.url}/sparql?dialect=virtuoso"
+
+    def sql(self, statement: str) -> str:
+        """Run one SQL statement as dba through ``isql-vt``; return its output."""
+        done = subprocess.run(
+            [self.isql, f"127.0.0.1:{self.isql_port}", "dba", "dba", f"exec={statement}"],
+            capture_output=True, text=True, timeout=60, check=False,
+        )
+        if done.returncode != 0 or "*** Error" in done.stdout + done.stderr:
+            raise RuntimeError(f"isql failed on {statement!r}: {done.stdout}{done.stderr}")
+        return done.stdout
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def start_virtuoso(
+    binaries: tuple[str, str], directory: Path, *, max_rows: int = 100_000
+) -> RunningVirtuoso:
+    """Start Virtuoso on free loopback ports with a fresh database in ``directory``.
+
+    Runs :data:`VIRTUOSO_SETUP_SQL`: the anonymous SPARQL user may update through ``/sparql``
+    (fine for a throwaway server on 127.0.0.1; see docs/sparql-service.md for a real one).
+    """
+    server, isql = binaries
+    directory.mkdir(parents=True, exist_ok=True)
+    isql_port, http_port = free_port(), free_port()
+    ini = directory / "virtuoso.ini"
+    ini.write_text(VIRTUOSO_INI.format(
+        dir=directory, isql_port=isql_port, http_port=http_port, max_rows=max_rows))
+    process = subprocess.Popen(
+        [server, "+foreground", "+configfile", str(ini)], cwd=directory,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    running = RunningVirtuoso(f"http://127.0.0.1:{http_port}", isql_port, process, directory, isql)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{running.url}/sparql", params={"query": "ASK {}"}, timeout=2).raise_for_status()
+            for statement in VIRTUOSO_SETUP_SQL:
+                running.sql(statement)
+            return running
+        except httpx.HTTPError:
+            if process.poll() is not None:
+                break
+            time.sleep(0.2)
+    log = directory / "virtuoso.log"
+    tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+    running.stop()
+    raise RuntimeError(f"virtuoso-t did not start in {directory}: {tail}")
