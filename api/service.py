@@ -15,6 +15,43 @@ from theragraph.errors import AccessError
 from theragraph.query.curated import CuratedQuery, load_curated
 from theragraph.query.execution import QueryLimits, QueryRunner
 from theragraph.store import Store, open_store
+from theragraph.store.oxigraph import OxigraphStore
+
+
+class WatchedStore:
+    """The service's store: every write through it calls ``on_write`` before and after.
+
+    The query runner's memo of fast queries (and the dataset memo) must forget what it knows
+    when the data changes; every write of this process goes through the service's store.
+    """
+
+    def __init__(self, store: Store, on_write: Callable[[], None]) -> None:
+        """Wrap ``store``."""
+        self.inner = store
+        self._on_write = on_write
+
+    def __getattr__(self, name: str) -> Any:
+        """Delegate reads (query, named_graphs, quads, ...) to the wrapped store."""
+        return getattr(self.inner, name)
+
+    def _write(self, write: Callable[..., Any], *args: Any) -> Any:
+        self._on_write()
+        try:
+            return write(*args)
+        finally:
+            self._on_write()
+
+    def replace_graphs(self, writes: Any) -> int:
+        """See :meth:`Store.replace_graphs`."""
+        return self._write(self.inner.replace_graphs, writes)
+
+    def delete_graphs(self, graphs: Any) -> None:
+        """See :meth:`Store.delete_graphs`."""
+        self._write(self.inner.delete_graphs, graphs)
+
+    def update(self, sparql: str) -> None:
+        """See :meth:`Store.update`."""
+        self._write(self.inner.update, sparql)
 
 
 @dataclass
@@ -27,6 +64,8 @@ class Service:
     runner: QueryRunner
     anonymous: Principal | None
     curated: dict[str, CuratedQuery] = field(default_factory=dict)
+    #: True when this process sees every write (embedded store): fast queries may run inline.
+    local_store: bool = False
     _write_lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def run_write(self, write: Callable[..., Any], *args: Any) -> Any:
@@ -65,13 +104,15 @@ class Service:
             max_concurrent=settings.max_concurrent_queries,
             queue_wait_s=settings.queue_wait_s,
         )
+        runner = QueryRunner(limits)
         return cls(
             settings=settings,
-            store=store,
+            store=WatchedStore(store, runner.invalidate),  # type: ignore[arg-type]
             tokens=tokens,
-            runner=QueryRunner(limits),
+            runner=runner,
             anonymous=anonymous,
             curated=load_curated(settings.queries_dir),
+            local_store=isinstance(store, OxigraphStore),
         )
 
     def authenticate(self, token: str | None) -> Principal:

@@ -133,7 +133,19 @@ async def run_query(
             text, default_graph=dataset.default_graph, named_graphs=dataset.named_graphs
         )
 
-    return await respond(service.runner, execute, request.headers.get("accept"))
+    # The key names the work exactly: same text on the same dataset (the store's content is
+    # covered by the runner's memo being cleared on every write). Remote stores never run
+    # inline (their writes are not seen here, and their queries do network I/O).
+    key = (
+        (text, _frozen(dataset.default_graph), _frozen(dataset.named_graphs))
+        if service.local_store
+        else None
+    )
+    return await respond(service.runner, execute, request.headers.get("accept"), key=key)
+
+
+def _frozen(graphs: list[str] | None) -> tuple[str, ...] | None:
+    return tuple(graphs) if graphs is not None else None
 
 
 @router.get("/sparql/", include_in_schema=False)
