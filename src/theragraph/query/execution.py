@@ -317,9 +317,24 @@ class QueryRun:
 class QueryRunner:
     """Hands out query slots and starts :class:`QueryRun` workers."""
 
-    def __init__(self, limits: QueryLimits) -> None:
-        """Create the runner with ``limits.max_concurrent`` slots."""
+    def __init__(
+        self,
+        limits: QueryLimits,
+        *,
+        inline_admit_s: float = INLINE_ADMIT_S,
+        inline_evict_s: float = INLINE_EVICT_S,
+    ) -> None:
+        """Create the runner with ``limits.max_concurrent`` slots.
+
+        Args:
+            limits: the limits that apply to every query.
+            inline_admit_s: a keyed threaded run at most this long admits its key to
+                :meth:`run_inline`; 0 turns inline runs off.
+            inline_evict_s: an inline run longer than this drops its key.
+        """
         self.limits = limits
+        self.inline_admit_s = inline_admit_s
+        self.inline_evict_s = inline_evict_s
         self._slots = threading.BoundedSemaphore(limits.max_concurrent)
         # One pooled thread per slot: no thread start per query (it costs milliseconds under
         # load); a slot is held until its thread is done, so a task never waits for a thread.
@@ -340,7 +355,7 @@ class QueryRunner:
         with self._memo_lock:
             if generation != self._generation:
                 return  # the store changed while the query ran
-            if seconds <= INLINE_ADMIT_S and size <= INLINE_MAX_BYTES:
+            if seconds <= self.inline_admit_s and size <= INLINE_MAX_BYTES:
                 if len(self._inline) >= INLINE_MEMO_SIZE:
                     self._inline.pop(next(iter(self._inline)), None)
                 self._inline[key] = None
@@ -374,7 +389,7 @@ class QueryRunner:
             media_type, body = serialize(execute())
         finally:
             self._slots.release()
-        if time.perf_counter() - started > INLINE_EVICT_S or len(body) > INLINE_MAX_BYTES:
+        if time.perf_counter() - started > self.inline_evict_s or len(body) > INLINE_MAX_BYTES:
             self._inline.pop(key, None)
         if len(body) > self.limits.max_result_bytes:
             raise ResultTooLargeError(
