@@ -31,15 +31,40 @@ def _fast_io() -> dict[str, str]:
     return options
 
 
+def default_workers(workers: int | None, *, read_only: bool, remote: bool) -> int:
+    """Return the number of worker processes: as given, else one per core where that is safe.
+
+    Several processes can share a remote store or an embedded store opened read-only (each
+    opens it itself), like ``oxigraph serve``'s threads use every core; a writable embedded
+    store can be opened by one process only, so it gets one worker unless asked otherwise.
+    """
+    if workers is not None:
+        return workers
+    if read_only or remote:
+        return max(1, os.cpu_count() or 1)
+    return 1
+
+
 @app.command("serve")
 def serve_command(
     store: str | None = typer.Option(None, "--store", help=STORE_HELP),
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
     port: int = typer.Option(8000, "--port", help="TCP port."),
-    workers: int = typer.Option(
-        1,
+    workers: int | None = typer.Option(
+        None,
         "--workers",
-        help="Worker processes. Above 1 an embedded store is opened read-only (no /update).",
+        min=1,
+        help=(
+            "Worker processes. Default: one per CPU core for a read-only (--read-only) or "
+            "remote store, 1 for a writable embedded store (only one process can open it for "
+            "writing). Above 1 an embedded store is opened read-only (no /update)."
+        ),
+    ),
+    read_only: bool = typer.Option(
+        False,
+        "--read-only",
+        help="Open the embedded store read-only: no /update or Graph Store writes; "
+        "--workers then defaults to the CPU count.",
     ),
     anonymous_scopes: str | None = typer.Option(
         None, "--anonymous-scopes", help="Scopes for requests without a token (e.g. read)."
@@ -57,7 +82,10 @@ def serve_command(
     location = resolve_store_location(store)
     os.environ["THERAGRAPH_STORE"] = location
     is_remote = "://" in location
-    if workers > 1 and not is_remote:
+    workers = default_workers(workers, read_only=read_only, remote=is_remote)
+    if read_only and not is_remote:
+        os.environ["THERAGRAPH_READ_ONLY"] = "true"
+    elif workers > 1 and not is_remote:
         os.environ["THERAGRAPH_READ_ONLY"] = "true"
         err_console.print("several workers: the embedded store is opened read-only")
     if anonymous_scopes is not None:
@@ -66,7 +94,10 @@ def serve_command(
         os.environ["THERAGRAPH_QUERY_TIMEOUT_S"] = str(query_timeout_s)
     if access_log is not None:
         os.environ["THERAGRAPH_ACCESS_LOG"] = str(access_log)
-    err_console.print(f"serving {location} on http://{host}:{port}/ (SPARQL at /sparql)")
+    err_console.print(
+        f"serving {location} on http://{host}:{port}/ (SPARQL at /sparql), "
+        f"{workers} worker(s)"
+    )
     try:
         uvicorn.run(
             APP_FACTORY, factory=True, host=host, port=port, workers=workers,

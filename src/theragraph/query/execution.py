@@ -11,13 +11,17 @@ and the thread keeps its slot until the engine returns, so runaway queries can f
 
 Fast repeated queries run inline. A query text (with its dataset and result format: the *key*)
 whose last threaded run, engine and serialisation together, took at most
-:data:`INLINE_ADMIT_S` and produced at most :data:`INLINE_MAX_BYTES` is remembered; the next time
-the same key arrives :meth:`QueryRunner.run_inline` evaluates it directly on the caller's thread,
-without the hand-off to a worker thread (which costs more than such a query itself). The memo is
-cleared by :meth:`QueryRunner.invalidate`, which the service calls on every write to the store,
-so a query that became slow because the data changed goes back to a worker thread and its
-deadline; an inline run that takes longer than :data:`INLINE_EVICT_S` is forgotten as well. An
-inline run still takes a query slot (without waiting), so the slot limit and its 503 hold.
+:data:`INLINE_ADMIT_S` of CPU time (and :data:`INLINE_ADMIT_WALL_S` of wall-clock time) and
+produced at most :data:`INLINE_MAX_BYTES` is remembered; the next time the same key arrives
+:meth:`QueryRunner.run_inline` evaluates it directly on the caller's thread, without the hand-off
+to a worker thread (which costs more than such a query itself). CPU time is the measure because
+it is the query's own work: on a loaded machine the wall-clock time of the same 0.1 ms query
+varies by tens of times. The memo is cleared by :meth:`QueryRunner.invalidate`, which the
+service calls on every write to the store, so a query that became slow because the data changed
+goes back to a worker thread and its deadline; an inline run that takes more than
+:data:`INLINE_EVICT_S` of CPU (or :data:`INLINE_EVICT_WALL_S` of wall-clock) time is forgotten
+as well. An inline run still takes a query slot (without waiting), so the slot limit and its 503
+hold.
 
 This module knows nothing of HTTP; it raises :class:`~theragraph.errors.QueryError` subclasses
 with stable codes that the API maps to status codes.
@@ -42,10 +46,14 @@ log = logging.getLogger(__name__)
 CHUNK_BYTES = 64 * 1024
 _QUEUE_CHUNKS = 64
 _END = object()
-#: A threaded run at most this long (engine + serialisation) admits its key to inline runs.
+#: A threaded run using at most this much CPU (engine + serialisation) admits its key to
+#: inline runs, if it also took at most :data:`INLINE_ADMIT_WALL_S`.
 INLINE_ADMIT_S = 0.001
-#: An inline run longer than this drops its key (it goes back to worker threads).
+INLINE_ADMIT_WALL_S = 0.02
+#: An inline run using more CPU than this, or more wall-clock time than
+#: :data:`INLINE_EVICT_WALL_S`, drops its key (it goes back to worker threads).
 INLINE_EVICT_S = 0.003
+INLINE_EVICT_WALL_S = 0.05
 #: Results larger than this never run inline.
 INLINE_MAX_BYTES = 64 * 1024
 #: Keys remembered for inline runs (least recently admitted dropped first).
@@ -148,7 +156,7 @@ class QueryRun:
         release: Callable[[], None],
         notify: Callable[[], None] | None = None,
         executor: Executor | None = None,
-        on_complete: Callable[[float, int], None] | None = None,
+        on_complete: Callable[[float, float, int], None] | None = None,
     ) -> None:
         """Start the worker.
 
@@ -161,8 +169,9 @@ class QueryRun:
             notify: called (from the worker) after each item is queued, e.g. to wake an
                 event loop; it must not block.
             executor: the thread pool to run in (a new thread when None).
-            on_complete: called (from the worker) with the seconds that evaluation and
-                serialisation took and the result size, after a run that completed.
+            on_complete: called (from the worker) with the CPU and the wall-clock seconds that
+                evaluation and serialisation took and the result size, after a run that
+                completed.
         """
         self.limits = limits
         self.started = time.monotonic()
@@ -205,7 +214,7 @@ class QueryRun:
 
     def _evaluate(self) -> bytes:
         """Run and serialise; return the last (unsent) bytes of the result."""
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.thread_time()
         results = self._execute()
         self.check()
         writer = _ChunkWriter(self)
@@ -214,7 +223,9 @@ class QueryRun:
         tail = bytes(writer._buffer)  # noqa: SLF001 - the writer is private to this class
         writer._buffer.clear()  # noqa: SLF001
         if self._on_complete is not None:
-            self._on_complete(time.perf_counter() - started, self.size_bytes)
+            self._on_complete(
+                time.thread_time() - cpu_started, time.perf_counter() - started, self.size_bytes
+            )
         return tail
 
     def _work(self) -> None:
@@ -328,9 +339,9 @@ class QueryRunner:
 
         Args:
             limits: the limits that apply to every query.
-            inline_admit_s: a keyed threaded run at most this long admits its key to
-                :meth:`run_inline`; 0 turns inline runs off.
-            inline_evict_s: an inline run longer than this drops its key.
+            inline_admit_s: a keyed threaded run using at most this much CPU admits its key
+                to :meth:`run_inline`; 0 turns inline runs off.
+            inline_evict_s: an inline run using more CPU than this drops its key.
         """
         self.limits = limits
         self.inline_admit_s = inline_admit_s
@@ -351,11 +362,14 @@ class QueryRunner:
             self._generation += 1
             self._inline.clear()
 
-    def _admit(self, key: Hashable, generation: int, seconds: float, size: int) -> None:
+    def _admit(
+        self, key: Hashable, generation: int, cpu_s: float, wall_s: float, size: int
+    ) -> None:
         with self._memo_lock:
             if generation != self._generation:
                 return  # the store changed while the query ran
-            if seconds <= self.inline_admit_s and size <= INLINE_MAX_BYTES:
+            fast = cpu_s <= self.inline_admit_s and wall_s <= INLINE_ADMIT_WALL_S
+            if fast and size <= INLINE_MAX_BYTES:
                 if len(self._inline) >= INLINE_MEMO_SIZE:
                     self._inline.pop(next(iter(self._inline)), None)
                 self._inline[key] = None
@@ -384,12 +398,16 @@ class QueryRunner:
         """
         if key not in self._inline or not self.try_acquire():
             return None
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.thread_time()
         try:
             media_type, body = serialize(execute())
         finally:
             self._slots.release()
-        if time.perf_counter() - started > self.inline_evict_s or len(body) > INLINE_MAX_BYTES:
+        if (
+            time.thread_time() - cpu_started > self.inline_evict_s
+            or time.perf_counter() - started > INLINE_EVICT_WALL_S
+            or len(body) > INLINE_MAX_BYTES
+        ):
             self._inline.pop(key, None)
         if len(body) > self.limits.max_result_bytes:
             raise ResultTooLargeError(
@@ -441,8 +459,8 @@ class QueryRunner:
         if key is not None:
             generation = self._generation
 
-            def on_complete(seconds: float, size: int) -> None:
-                self._admit(key, generation, seconds, size)
+            def on_complete(cpu_s: float, wall_s: float, size: int) -> None:
+                self._admit(key, generation, cpu_s, wall_s, size)
 
         try:
             return QueryRun(

@@ -79,3 +79,15 @@ def test_serve_runs_the_app_factory(tmp_path: Path) -> None:
         process.wait(timeout=30)
     log = [json.loads(line) for line in (tmp_path / "access.jsonl").read_text().splitlines()]
     assert any(e["principal"] == "me" and e["status"] == 200 for e in log)
+
+
+def test_default_workers_use_every_core_only_where_several_processes_can_open_the_store(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from theragraph.cli.serve import default_workers
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 6)
+    assert default_workers(None, read_only=False, remote=False) == 1
+    assert default_workers(None, read_only=True, remote=False) == 6
+    assert default_workers(None, read_only=False, remote=True) == 6
+    assert default_workers(3, read_only=False, remote=False) == 3
