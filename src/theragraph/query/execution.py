@@ -47,12 +47,14 @@ CHUNK_BYTES = 64 * 1024
 _QUEUE_CHUNKS = 64
 _END = object()
 #: A threaded run using at most this much CPU (engine + serialisation) admits its key to
-#: inline runs, if it also took at most :data:`INLINE_ADMIT_WALL_S`.
-INLINE_ADMIT_S = 0.001
+#: inline runs, if it also took at most :data:`INLINE_ADMIT_WALL_S`. 2 ms matches how long the
+#: HTTP layer already lets the event loop wait for any query's first result
+#: (``api.protocol.INLINE_WAIT_S``): either way one request holds the loop ~2 ms at most.
+INLINE_ADMIT_S = 0.002
 INLINE_ADMIT_WALL_S = 0.02
 #: An inline run using more CPU than this, or more wall-clock time than
 #: :data:`INLINE_EVICT_WALL_S`, drops its key (it goes back to worker threads).
-INLINE_EVICT_S = 0.003
+INLINE_EVICT_S = 0.005
 INLINE_EVICT_WALL_S = 0.05
 #: Results larger than this never run inline.
 INLINE_MAX_BYTES = 64 * 1024
