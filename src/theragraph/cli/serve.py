@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from theragraph.cli.options import STORE_HELP, err_console, resolve_store_location
+from theragraph.cli.options import STORE_HELP, err_console, print_error, resolve_store_location
 from theragraph.report import ExitCode
 
 app = typer.Typer()
@@ -43,6 +43,18 @@ def default_workers(workers: int | None, *, read_only: bool, remote: bool) -> in
     if read_only or remote:
         return max(1, os.cpu_count() or 1)
     return 1
+
+
+def _check_read_only_store(location: str) -> None:
+    """Exit with code 3 unless ``location`` opens read-only (before workers start and fail)."""
+    from theragraph.errors import TheragraphError  # noqa: PLC0415
+    from theragraph.store import open_store  # noqa: PLC0415
+
+    try:
+        open_store(location, read_only=True).close()
+    except TheragraphError as exc:
+        print_error(exc)
+        raise typer.Exit(code=ExitCode.CANNOT_START) from exc
 
 
 @app.command("serve")
@@ -83,11 +95,11 @@ def serve_command(
     os.environ["THERAGRAPH_STORE"] = location
     is_remote = "://" in location
     workers = default_workers(workers, read_only=read_only, remote=is_remote)
-    if read_only and not is_remote:
+    if (read_only or workers > 1) and not is_remote:
+        if not read_only:
+            err_console.print("several workers: the embedded store is opened read-only")
         os.environ["THERAGRAPH_READ_ONLY"] = "true"
-    elif workers > 1 and not is_remote:
-        os.environ["THERAGRAPH_READ_ONLY"] = "true"
-        err_console.print("several workers: the embedded store is opened read-only")
+        _check_read_only_store(location)
     if anonymous_scopes is not None:
         os.environ["THERAGRAPH_ANONYMOUS_SCOPES"] = anonymous_scopes
     if query_timeout_s is not None:

@@ -91,3 +91,8 @@ def test_default_workers_use_every_core_only_where_several_processes_can_open_th
     assert default_workers(None, read_only=True, remote=False) == 6
     assert default_workers(None, read_only=False, remote=True) == 6
     assert default_workers(3, read_only=False, remote=False) == 3
+
+
+def test_serve_read_only_without_a_store_exits_3(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["serve", "--store", str(tmp_path / "none"), "--read-only"])
+    assert result.exit_code == 3
