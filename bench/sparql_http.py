@@ -247,6 +247,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0, help="per throughput measurement")
     parser.add_argument("--keep", action="store_true", help="reuse generated stores")
     parser.add_argument("--skip-latency", action="store_true", help="only measure (b)")
+    parser.add_argument("--tg-server", choices=("uvicorn", "granian"), default="uvicorn",
+                        help="theragraph serve --server")
     parser.add_argument("--tg-workers", type=int, default=0,
                         help="theragraph serve --workers; 0: its default, one per CPU core "
                              "(the store is served --read-only, like oxigraph serve-read-only)")
@@ -283,7 +285,8 @@ def main() -> None:
     tg = subprocess.Popen(
         [sys.executable, "-m", "theragraph.cli.main", "serve", "--store", str(tg_store),
          "--port", str(tg_port), "--query-timeout-s", "300", "--access-log", os.devnull,
-         "--read-only", *(["--workers", str(args.tg_workers)] if args.tg_workers else [])],
+         "--read-only", "--server", args.tg_server,
+         *(["--workers", str(args.tg_workers)] if args.tg_workers else [])],
         env={**env, "THERAGRAPH_MAX_CONCURRENT_QUERIES": "16"},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     oxi = subprocess.Popen(
@@ -351,7 +354,8 @@ def main() -> None:
                         f"bench-{os.getpid()}", "--store", str(tg_store)], env=env,
                        capture_output=True)
     summary = (f"{n_quads:,} quads ({args.patients} bulk + {args.cohort} ingested patients); "
-               f"theragraph workers={args.tg_workers or os.cpu_count()}; runs={args.runs}; "
+               f"theragraph {args.tg_server}, workers={args.tg_workers or os.cpu_count()}; "
+               f"runs={args.runs}; "
                f"{args.seconds:g} s per throughput point")
     (WORK / "last-run.md").write_text(summary + "\n\n" + "\n".join(lines) + "\n")
 

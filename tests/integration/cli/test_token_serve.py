@@ -45,7 +45,8 @@ def test_token_for_remote_store_needs_a_token_file() -> None:
     assert result.exit_code == 3
 
 
-def test_serve_runs_the_app_factory(tmp_path: Path) -> None:
+@pytest.mark.parametrize("server", ["uvicorn", "granian"])
+def test_serve_runs_the_app_factory(tmp_path: Path, server: str) -> None:
     store = tmp_path / "store"
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}"}
     add = subprocess.run(
@@ -56,7 +57,8 @@ def test_serve_runs_the_app_factory(tmp_path: Path) -> None:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "theragraph.cli.main", "serve", "--store", str(store),
-         "--port", str(port), "--access-log", str(tmp_path / "access.jsonl")],
+         "--port", str(port), "--access-log", str(tmp_path / "access.jsonl"),
+         "--server", server],
         env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         url = f"http://127.0.0.1:{port}"
