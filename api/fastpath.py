@@ -10,14 +10,19 @@ routers use (:func:`api.routers.sparql.run_query`), the same authentication
 exist and are documented in the OpenAPI schema.
 
 It sits inside :class:`api.accesslog.AccessLogMiddleware` and fills in what that logs: the route
-(``scope["route"]``) and the principal (``scope["state"]["principal"]``).
+(``scope["route"]``) and the principal (``scope["state"]["principal"]``). The app
+(:class:`api.main.TheragraphApp`) calls that pair directly for ``/sparql``, before FastAPI's own
+``__call__`` (telemetry checks) and Starlette's error middleware, so an unexpected exception is
+turned into the same 500 body here.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from starlette.requests import Request
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import error_response
@@ -27,6 +32,7 @@ from theragraph.errors import TheragraphError
 #: Paths served here (the routers register both, the slash form hidden from the schema).
 PATHS = frozenset({"/sparql", "/sparql/"})
 METHODS = frozenset({"GET", "POST"})
+log = logging.getLogger(__name__)
 
 
 class _RouteTag:
@@ -86,4 +92,9 @@ class SparqlFastPath:
             response = await run_query(request, service, principal)
         except TheragraphError as exc:
             response = error_response(exc)
+        except Exception:  # the app's catch-all handler (api.errors), which is not in front
+            log.exception("unhandled error")
+            response = JSONResponse(
+                {"detail": "internal error (a bug)", "code": "internal.bug"}, 500
+            )
         await response(scope, receive, send)

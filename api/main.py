@@ -8,10 +8,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.accesslog import AccessLogMiddleware, configure_access_log
 from api.errors import install_handlers
-from api.fastpath import SparqlFastPath
+from api.fastpath import METHODS, PATHS, SparqlFastPath
 from api.routers import graphs, health, queries, sparql, ui
 from api.routers.ui import STATIC_DIR
 from api.service import Service
@@ -22,6 +23,31 @@ from theragraph import __version__
 def _operation_id(route: APIRoute) -> str:
     # Stable ids: the explicit operation_id of each route, else its function name.
     return route.operation_id or route.name
+
+
+class TheragraphApp(FastAPI):
+    """FastAPI, with ``GET``/``POST /sparql`` handed straight to the lean path.
+
+    ``front`` (the access log around :class:`api.fastpath.SparqlFastPath`) answers SPARQL
+    queries before FastAPI's ``__call__`` (which checks for OpenTelemetry providers on every
+    request) and the middleware stack; everything else goes the normal way.
+    """
+
+    front: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one ASGI connection scope."""
+        front = self.front
+        if (
+            front is not None
+            and scope["type"] == "http"
+            and scope["path"] in PATHS
+            and scope["method"] in METHODS
+        ):
+            scope["app"] = self
+            await front(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
@@ -43,7 +69,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         yield
         service.store.close()
 
-    app = FastAPI(
+    app = TheragraphApp(
         title="Theragraph SPARQL service",
         version=__version__,
         description=(
@@ -63,7 +89,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(graphs.router)
     app.include_router(ui.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    # Last added runs first: the access log wraps the lean /sparql path, which wraps FastAPI.
-    app.add_middleware(SparqlFastPath, service=service)
     app.add_middleware(AccessLogMiddleware)
+    # /sparql queries: the access log around the lean path, called before FastAPI's stack.
+    app.front = AccessLogMiddleware(SparqlFastPath(super(TheragraphApp, app).__call__, service))
     return app

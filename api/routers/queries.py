@@ -12,7 +12,6 @@ from api.schemas import CuratedQueryDoc, CuratedQueryList, QueryParamDoc
 from theragraph.auth import Principal
 from theragraph.errors import QueryError
 from theragraph.query.curated import CuratedQuery, bind_params
-from theragraph.query.dataset import resolve_dataset
 
 router = APIRouter(
     prefix="/queries", tags=["queries"], dependencies=[Security(get_principal, scopes=["read"])]
@@ -74,7 +73,7 @@ async def run_curated(
     values = dict(request.query_params)
     substitutions = bind_params(query, values)
     negotiate(request.headers.get("accept"), graph=query.form in ("CONSTRUCT", "DESCRIBE"))
-    dataset = resolve_dataset(principal, all_graphs=service.store.named_graphs)
+    dataset = service.dataset(principal)
     store = service.store
 
     def execute() -> Any:

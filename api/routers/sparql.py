@@ -12,7 +12,6 @@ from api.protocol import negotiate, parse_request, respond, single_operation
 from api.service import Service
 from theragraph.auth import Principal
 from theragraph.errors import AccessError, QueryError
-from theragraph.query.dataset import resolve_dataset
 from theragraph.query.text import add_using, scan, scan_cached
 
 QUERY_TYPE = "application/sparql-query"
@@ -116,13 +115,14 @@ async def run_query(
         )
     if facts.form is not None:
         negotiate(request.headers.get("accept"), graph=facts.form in ("CONSTRUCT", "DESCRIBE"))
-    dataset = resolve_dataset(
+    protocol_default = parsed.iris("default-graph-uri")
+    protocol_named = parsed.iris("named-graph-uri")
+    dataset = service.dataset(
         principal,
-        protocol_default=parsed.iris("default-graph-uri"),
-        protocol_named=parsed.iris("named-graph-uri"),
+        protocol_default=protocol_default,
+        protocol_named=protocol_named,
         from_graphs=facts.from_graphs,
         from_named=facts.from_named,
-        all_graphs=service.store.named_graphs,
     )
     if facts.has_relative_iri:
         text = f"BASE <{request.url.replace(query='')}>\n{text}"
@@ -133,7 +133,17 @@ async def run_query(
             text, default_graph=dataset.default_graph, named_graphs=dataset.named_graphs
         )
 
-    return await respond(service.runner, execute, request.headers.get("accept"))
+    # The key names the work exactly: the text (its FROM clauses included), the grants and the
+    # protocol graphs decide the dataset, given the store's graphs (the runner's memo is
+    # cleared on every write). Remote stores never run inline (their writes are not seen
+    # here, and their queries do network I/O).
+    key = (
+        (text, principal.graphs if principal.is_restricted else None,
+         tuple(protocol_default), tuple(protocol_named))
+        if service.local_store
+        else None
+    )
+    return await respond(service.runner, execute, request.headers.get("accept"), key=key)
 
 
 @router.get("/sparql/", include_in_schema=False)

@@ -33,6 +33,8 @@ _TOKEN_RE = re.compile(r"^tg_([0-9a-f]{8})_([A-Za-z0-9_-]{20,})$")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 # Compared against when the token id is unknown, so timing does not reveal which ids exist.
 _DUMMY_DIGEST = hashlib.sha256(b"theragraph-dummy-token").hexdigest()
+#: Verified tokens remembered per token-file version (bounded; one entry per token in use).
+_VERIFIED_MAX = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,20 +154,26 @@ class TokenFile:
     def __init__(self, path: Path | str) -> None:
         """Bind to ``path`` (created on the first :meth:`add`)."""
         self.path = Path(path)
+        self._path = str(self.path)
         self._records: dict[str, TokenRecord] = {}
         self._mtime: tuple[int, int] | None = None
+        # SHA-256 of a presented token -> its principal, for tokens verified against the
+        # current records; emptied whenever the records change (a revocation included).
+        self._verified: dict[bytes, Principal] = {}
         self.reload()
 
     def reload(self) -> None:
         """Re-read the file when it changed on disk (tokens added or revoked by the CLI)."""
         try:
-            stat = self.path.stat()
+            stat = os.stat(self._path)
             mtime = (stat.st_mtime_ns, stat.st_size)
         except FileNotFoundError:
             self._records, self._mtime = {}, None
+            self._verified = {}
             return
         if mtime == self._mtime:
             return
+        self._verified = {}
         try:
             data = json.loads(self.path.read_text())
             records = {r["id"]: TokenRecord(**r) for r in data.get("tokens", [])}
@@ -175,6 +183,7 @@ class TokenFile:
                 code="config.token-file",
             ) from exc
         self._records, self._mtime = records, mtime
+        self._verified = {}
 
     def _save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -192,6 +201,7 @@ class TokenFile:
         os.replace(tmp, self.path)
         stat = self.path.stat()
         self._mtime = (stat.st_mtime_ns, stat.st_size)
+        self._verified = {}
 
     def records(self) -> list[TokenRecord]:
         """Return all token records, oldest first."""
@@ -254,9 +264,22 @@ class TokenFile:
         raise ConfigError(f"no token named {name_or_id!r}", code="access.unknown-token")
 
     def verify(self, token: str) -> Principal:
-        """Return the principal of a presented bearer token (see :func:`verify`)."""
+        """Return the principal of a presented bearer token (see :func:`verify`).
+
+        The file is checked for changes (one ``stat``) on every call, so a token revoked by
+        ``theragraph token revoke`` fails from the next request on. A token that verified
+        against the current records is remembered by its SHA-256 digest until they change:
+        the next request with it skips the parsing and comparison. Failures are not cached.
+        """
         self.reload()
-        return verify(token, self._records)
+        verified = self._verified
+        key = hashlib.sha256(token.encode()).digest()
+        principal = verified.get(key)
+        if principal is None:
+            principal = verify(token, self._records)
+            if len(verified) < _VERIFIED_MAX:
+                verified[key] = principal
+        return principal
 
 
 def verify(token: str, records: dict[str, TokenRecord]) -> Principal:

@@ -9,6 +9,19 @@ aggregate) cannot be interrupted inside the engine: the caller stops waiting at 
 and the thread keeps its slot until the engine returns, so runaway queries can fill the slots
 (further queries then get ``query.overloaded``) but never block other requests.
 
+Fast repeated queries run inline. A query text (with its dataset and result format: the *key*)
+whose last threaded run, engine and serialisation together, took at most
+:data:`INLINE_ADMIT_S` of CPU time (and :data:`INLINE_ADMIT_WALL_S` of wall-clock time) and
+produced at most :data:`INLINE_MAX_BYTES` is remembered; the next time the same key arrives
+:meth:`QueryRunner.run_inline` evaluates it directly on the caller's thread, without the hand-off
+to a worker thread (which costs more than such a query itself). CPU time is the measure because
+it is the query's own work: on a loaded machine the wall-clock time of the same 0.1 ms query
+varies by tens of times. The memo is cleared by :meth:`QueryRunner.invalidate`, which the
+service calls on every write to the store, so a query that became slow because the data changed
+goes back to a worker thread and its deadline; an inline run that takes more than
+:data:`INLINE_EVICT_S` (wall-clock) is forgotten as well. An inline run still takes a query
+slot (without waiting), so the slot limit and its 503 hold.
+
 This module knows nothing of HTTP; it raises :class:`~theragraph.errors.QueryError` subclasses
 with stable codes that the API maps to status codes.
 """
@@ -19,7 +32,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +45,20 @@ log = logging.getLogger(__name__)
 CHUNK_BYTES = 64 * 1024
 _QUEUE_CHUNKS = 64
 _END = object()
+#: A threaded run using at most this much CPU (engine + serialisation) admits its key to
+#: inline runs, if it also took at most :data:`INLINE_ADMIT_WALL_S`. 2 ms matches how long the
+#: HTTP layer already lets the event loop wait for any query's first result
+#: (``api.protocol.INLINE_WAIT_S``): either way one request holds the loop ~2 ms at most.
+INLINE_ADMIT_S = 0.002
+INLINE_ADMIT_WALL_S = 0.02
+#: An inline run longer than this (wall-clock) drops its key: it goes back to worker threads
+#: until a threaded run admits it again (on a loaded machine a preempted fast query can take
+#: this long; it then costs one threaded run).
+INLINE_EVICT_S = 0.01
+#: Results larger than this never run inline.
+INLINE_MAX_BYTES = 64 * 1024
+#: Keys remembered for inline runs (least recently admitted dropped first).
+INLINE_MEMO_SIZE = 1024
 
 
 class QueryTimeoutError(QueryError):
@@ -130,6 +157,7 @@ class QueryRun:
         release: Callable[[], None],
         notify: Callable[[], None] | None = None,
         executor: Executor | None = None,
+        on_complete: Callable[[float, float, int], None] | None = None,
     ) -> None:
         """Start the worker.
 
@@ -142,6 +170,9 @@ class QueryRun:
             notify: called (from the worker) after each item is queued, e.g. to wake an
                 event loop; it must not block.
             executor: the thread pool to run in (a new thread when None).
+            on_complete: called (from the worker) with the CPU and the wall-clock seconds that
+                evaluation and serialisation took and the result size, after a run that
+                completed.
         """
         self.limits = limits
         self.started = time.monotonic()
@@ -153,6 +184,7 @@ class QueryRun:
         self._space = threading.Semaphore(_QUEUE_CHUNKS)
         self._execute, self._serialize, self._release = execute, serialize, release
         self._notify = notify
+        self._on_complete = on_complete
         self._consumer_waiting = False
         if executor is not None:
             executor.submit(self._work)
@@ -183,6 +215,7 @@ class QueryRun:
 
     def _evaluate(self) -> bytes:
         """Run and serialise; return the last (unsent) bytes of the result."""
+        started, cpu_started = time.perf_counter(), time.thread_time()
         results = self._execute()
         self.check()
         writer = _ChunkWriter(self)
@@ -190,6 +223,10 @@ class QueryRun:
         self.media_type = self.media_type or media_type
         tail = bytes(writer._buffer)  # noqa: SLF001 - the writer is private to this class
         writer._buffer.clear()  # noqa: SLF001
+        if self._on_complete is not None:
+            self._on_complete(
+                time.thread_time() - cpu_started, time.perf_counter() - started, self.size_bytes
+            )
         return tail
 
     def _work(self) -> None:
@@ -292,15 +329,91 @@ class QueryRun:
 class QueryRunner:
     """Hands out query slots and starts :class:`QueryRun` workers."""
 
-    def __init__(self, limits: QueryLimits) -> None:
-        """Create the runner with ``limits.max_concurrent`` slots."""
+    def __init__(
+        self,
+        limits: QueryLimits,
+        *,
+        inline_admit_s: float = INLINE_ADMIT_S,
+        inline_evict_s: float = INLINE_EVICT_S,
+    ) -> None:
+        """Create the runner with ``limits.max_concurrent`` slots.
+
+        Args:
+            limits: the limits that apply to every query.
+            inline_admit_s: a keyed threaded run using at most this much CPU admits its key
+                to :meth:`run_inline`; 0 turns inline runs off.
+            inline_evict_s: an inline run longer than this (wall-clock) drops its key.
+        """
         self.limits = limits
+        self.inline_admit_s = inline_admit_s
+        self.inline_evict_s = inline_evict_s
         self._slots = threading.BoundedSemaphore(limits.max_concurrent)
         # One pooled thread per slot: no thread start per query (it costs milliseconds under
         # load); a slot is held until its thread is done, so a task never waits for a thread.
         self._pool = ThreadPoolExecutor(
             max_workers=limits.max_concurrent, thread_name_prefix="sparql-query"
         )
+        self._inline: dict[Hashable, None] = {}
+        self._generation = 0
+        self._memo_lock = threading.Lock()
+
+    def invalidate(self) -> None:
+        """Forget every inline-eligible query (call on each write to the store)."""
+        with self._memo_lock:
+            self._generation += 1
+            self._inline.clear()
+
+    def _admit(
+        self, key: Hashable, generation: int, cpu_s: float, wall_s: float, size: int
+    ) -> None:
+        with self._memo_lock:
+            if generation != self._generation:
+                return  # the store changed while the query ran
+            fast = cpu_s <= self.inline_admit_s and wall_s <= INLINE_ADMIT_WALL_S
+            if fast and size <= INLINE_MAX_BYTES:
+                if len(self._inline) >= INLINE_MEMO_SIZE:
+                    self._inline.pop(next(iter(self._inline)), None)
+                self._inline[key] = None
+            else:
+                self._inline.pop(key, None)
+
+    def run_inline(
+        self,
+        key: Hashable,
+        execute: Callable[[], Any],
+        serialize: Callable[[Any], tuple[str, bytes]],
+    ) -> tuple[str, bytes] | None:
+        """Run a query known to be fast on this thread; None when it must go to a worker.
+
+        Args:
+            key: what identifies the query's work (text, dataset, result format).
+            execute: runs the query and returns pyoxigraph results.
+            serialize: returns the media type and the whole serialised result.
+
+        Returns:
+            ``(media type, body)``, or None when the key is not known to be fast or no slot is
+            free right now (the caller then uses :meth:`start`, which waits for a slot).
+
+        Raises:
+            QueryError: whatever the query raises; ``query.result-too-large`` over the cap.
+        """
+        if key not in self._inline or not self.try_acquire():
+            return None
+        # Wall-clock only here: the CPU clock of a thread is a system call, which costs more
+        # than a small query on a loaded machine; CPU time <= wall-clock time anyway.
+        started = time.perf_counter()
+        try:
+            media_type, body = serialize(execute())
+        finally:
+            self._slots.release()
+        if time.perf_counter() - started > self.inline_evict_s or len(body) > INLINE_MAX_BYTES:
+            self._inline.pop(key, None)
+        if len(body) > self.limits.max_result_bytes:
+            raise ResultTooLargeError(
+                f"the result exceeds {self.limits.max_result_bytes} bytes; add LIMIT or "
+                "narrow the query",
+            )
+        return media_type, body
 
     def try_acquire(self) -> bool:
         """Take a slot without waiting; True on success."""
@@ -325,8 +438,13 @@ class QueryRunner:
         *,
         acquired: bool = False,
         notify: Callable[[], None] | None = None,
+        key: Hashable | None = None,
     ) -> QueryRun:
-        """Start a query (taking a slot unless ``acquired``) and return its run."""
+        """Start a query (taking a slot unless ``acquired``) and return its run.
+
+        With a ``key``, a run that turns out fast and small makes the key eligible for
+        :meth:`run_inline`.
+        """
         if not acquired:
             self.acquire()
         released = threading.Event()
@@ -336,10 +454,17 @@ class QueryRunner:
                 released.set()
                 self._slots.release()
 
+        on_complete = None
+        if key is not None:
+            generation = self._generation
+
+            def on_complete(cpu_s: float, wall_s: float, size: int) -> None:
+                self._admit(key, generation, cpu_s, wall_s, size)
+
         try:
             return QueryRun(
                 execute, serialize, limits=self.limits, release=release, notify=notify,
-                executor=self._pool,
+                executor=self._pool, on_complete=on_complete,
             )
         except BaseException:
             release()

@@ -8,6 +8,7 @@ N-Quads, JSON-LD or RDF/XML.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pyoxigraph as ox
 
@@ -74,10 +75,22 @@ def parse_accept(header: str | None) -> list[tuple[str, float]]:
 def choose(header: str | None, *, graph: bool) -> Choice | None:
     """Pick the response format for a result kind, or None when nothing acceptable (406).
 
+    Memoised per header value (clients send the same few Accept headers again and again).
+
     Args:
         header: the request's Accept header (None or empty accepts anything).
         graph: True for CONSTRUCT/DESCRIBE results, False for solutions and booleans.
     """
+    if header is not None and len(header) > _CACHE_MAX_CHARS:
+        return _choose(header, graph)
+    return _choose_cached(header, graph)
+
+
+#: Accept headers longer than this are negotiated each time (bounds the memo's memory).
+_CACHE_MAX_CHARS = 1024
+
+
+def _choose(header: str | None, graph: bool) -> Choice | None:
     table: dict[str, ox.QueryResultsFormat | ox.RdfFormat] = (
         dict(GRAPH_TYPES) if graph else dict(RESULTS_TYPES)
     )
@@ -97,6 +110,9 @@ def choose(header: str | None, *, graph: bool) -> Choice | None:
                 if candidate.startswith(family) and candidate not in refused:
                     return Choice(candidate, table[candidate])
     return None
+
+
+_choose_cached = lru_cache(maxsize=256)(_choose)
 
 
 def offered(*, graph: bool) -> list[str]:

@@ -69,3 +69,29 @@ def test_repeated_query_text_gives_the_same_answer(api_server: RunningApi) -> No
         for who in ("reader", "site-a", "reader", "site-a")
     ]
     assert bodies[0] == bodies[2] and bodies[1] == bodies[3] and bodies[0] != bodies[1]
+
+
+def _count(api_server: RunningApi, who: str, query: str) -> int:
+    r = httpx.get(f"{api_server.url}/sparql", params={"query": query},
+                  headers=api_server.headers(who))
+    assert r.status_code == 200, r.text
+    return int(r.json()["results"]["bindings"][0]["n"]["value"])
+
+
+@pytest.mark.parametrize("who", ["reader", "site-a"])
+def test_a_repeated_query_sees_every_write(api_server: RunningApi, who: str) -> None:
+    # The same text again and again runs inline once known to be fast, and a restricted
+    # reader's visible graphs are memoised: both must see writes at once.
+    query = "SELECT (COUNT(*) AS ?n) WHERE { ?s <http://example.org/fastpath#p> ?o }"
+    graph = f"https://w3id.org/theragraph/graph/site-a/fastpath-{who}"
+    before = [_count(api_server, who, query) for _ in range(5)]
+    url, admin = f"{api_server.url}/graphs", api_server.headers("admin")
+    r = httpx.put(url, params={"graph": graph}, headers={**admin, "content-type": "text/turtle"},
+                  content="<http://example.org/s> <http://example.org/fastpath#p> 'one' , 'two' .")
+    assert r.status_code == 201
+    after = [_count(api_server, who, query) for _ in range(5)]
+    r = httpx.post(f"{api_server.url}/update", headers=admin,
+                   data={"update": f"DROP GRAPH <{graph}>"})
+    assert r.status_code == 204
+    dropped = _count(api_server, who, query)
+    assert set(before) == {0} and set(after) == {2} and dropped == 0

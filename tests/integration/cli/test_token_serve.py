@@ -45,7 +45,8 @@ def test_token_for_remote_store_needs_a_token_file() -> None:
     assert result.exit_code == 3
 
 
-def test_serve_runs_the_app_factory(tmp_path: Path) -> None:
+@pytest.mark.parametrize("server", ["uvicorn", "granian"])
+def test_serve_runs_the_app_factory(tmp_path: Path, server: str) -> None:
     store = tmp_path / "store"
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}"}
     add = subprocess.run(
@@ -56,7 +57,8 @@ def test_serve_runs_the_app_factory(tmp_path: Path) -> None:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "theragraph.cli.main", "serve", "--store", str(store),
-         "--port", str(port), "--access-log", str(tmp_path / "access.jsonl")],
+         "--port", str(port), "--access-log", str(tmp_path / "access.jsonl"),
+         "--server", server],
         env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         url = f"http://127.0.0.1:{port}"
@@ -79,3 +81,20 @@ def test_serve_runs_the_app_factory(tmp_path: Path) -> None:
         process.wait(timeout=30)
     log = [json.loads(line) for line in (tmp_path / "access.jsonl").read_text().splitlines()]
     assert any(e["principal"] == "me" and e["status"] == 200 for e in log)
+
+
+def test_default_workers_use_every_core_only_where_several_processes_can_open_the_store(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from theragraph.cli.serve import default_workers
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 6)
+    assert default_workers(None, read_only=False, remote=False) == 1
+    assert default_workers(None, read_only=True, remote=False) == 6
+    assert default_workers(None, read_only=False, remote=True) == 6
+    assert default_workers(3, read_only=False, remote=False) == 3
+
+
+def test_serve_read_only_without_a_store_exits_3(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["serve", "--store", str(tmp_path / "none"), "--read-only"])
+    assert result.exit_code == 3

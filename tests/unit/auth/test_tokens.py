@@ -75,3 +75,12 @@ def test_default_token_path_needs_a_directory(tmp_path):
     assert default_token_path(str(tmp_path)) == tmp_path / "theragraph-tokens.json"
     with pytest.raises(ConfigError):
         default_token_path("sparql+http://h/query")
+
+
+def test_a_remembered_token_does_not_let_a_tampered_one_through(tmp_path):
+    tokens = TokenFile(tmp_path / "t.json")
+    token = tokens.add("carol", scopes="read")
+    assert tokens.verify(token).name == "carol"
+    assert tokens.verify(token).name == "carol"  # the second time from the memo
+    with pytest.raises(AccessError):
+        tokens.verify(token[:-1] + ("A" if token[-1] != "A" else "B"))

@@ -78,3 +78,49 @@ def test_no_free_slot_is_overload(store):
         runner.start(lambda: store.query("ASK {}"), serialize)
     gate.set()
     assert collect(run)
+
+
+def whole(results):
+    return "application/sparql-results+json", results.serialize(None, ox.QueryResultsFormat.JSON)
+
+
+def test_a_fast_query_runs_inline_the_second_time(store):
+    # generous thresholds: the test must not depend on how loaded the machine is
+    runner = QueryRunner(QueryLimits(max_concurrent=1), inline_admit_s=10, inline_evict_s=10)
+    calls = []
+
+    def execute():
+        calls.append(threading.current_thread().name)
+        return store.query("SELECT * { ?s ?p ?o } LIMIT 2")
+
+    assert runner.run_inline("k", execute, whole) is None  # not known yet: no run
+    threaded = collect(runner.start(execute, serialize, key="k"))
+    media_type, body = runner.run_inline("k", execute, whole)
+    assert body == threaded and media_type == "application/sparql-results+json"
+    assert calls[-1] == threading.current_thread().name and calls[0] != calls[-1]
+    collect(runner.start(lambda: store.query("ASK {}"), serialize))  # the slot came back
+
+
+def test_a_write_or_a_busy_slot_sends_it_back_to_a_worker(store):
+    runner = QueryRunner(QueryLimits(max_concurrent=1), inline_admit_s=10, inline_evict_s=10)
+    query = lambda: store.query("ASK {}")  # noqa: E731
+    collect(runner.start(query, serialize, key="k"))
+    runner.invalidate()
+    assert runner.run_inline("k", query, whole) is None
+    collect(runner.start(query, serialize, key="k"))
+    gate = threading.Event()
+    run = runner.start(lambda: gate.wait(10) and store.query("ASK {}"), serialize)
+    assert runner.run_inline("k", query, whole) is None  # the one slot is taken
+    gate.set()
+    collect(run)
+    assert runner.run_inline("k", query, whole) is not None
+
+
+def test_a_slow_or_large_result_is_not_run_inline(store):
+    runner = QueryRunner(QueryLimits(), inline_admit_s=10, inline_evict_s=10)
+    slow = QueryRunner(QueryLimits(), inline_admit_s=0)
+    collect(slow.start(lambda: store.query("ASK {}"), serialize, key="k"))
+    assert slow.run_inline("k", lambda: store.query("ASK {}"), whole) is None
+    big = lambda: store.query("SELECT * { ?a ?b ?c . ?d ?e ?f } LIMIT 3000")  # noqa: E731
+    assert len(collect(runner.start(big, serialize, key="big"))) > 64 * 1024
+    assert runner.run_inline("big", big, whole) is None
