@@ -57,6 +57,9 @@ class FhirHandler:
     """Source handler for FHIR R4 JSON: single resources, Bundles and NDJSON bulk exports."""
 
     kind = "fhir"
+    # a unit never needs the previous unit in the store (references within the run resolve through
+    # the first pass's index), so the pipeline may write unit N while this reads unit N+1
+    overlaps_writes = True
 
     def __init__(self, *, batch_size: int = 500, validate: bool = True) -> None:
         """Create the handler.

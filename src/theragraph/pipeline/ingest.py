@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -134,6 +136,19 @@ def _unchanged_graphs(store: Store, graphs: Sequence[MappedGraph]) -> set[str]:
     return {solution["g"].value for solution in result}
 
 
+@dataclass(slots=True)
+class _PendingUnit:
+    """A unit whose write was submitted: what it writes and how each graph fared."""
+
+    unit: IngestUnit
+    writes: list[GraphWrite] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    rejected: dict[str, list[Issue]] = field(default_factory=dict)
+    quarantined: list[GraphWrite] = field(default_factory=list)
+    future: Future[int] | None = None
+
+
 class IngestPipeline:
     """Runs handlers over files and writes their graphs to one store."""
 
@@ -198,23 +213,51 @@ class IngestPipeline:
         files = iter_files(paths)
         groups = self.classify(files, report)
         tick(len(files) - sum(len(v) for v in groups.values()))
-        for handler in self.handlers:
-            chunk = groups.get(handler.kind) or []
-            if not chunk:
-                continue
-            try:
-                for unit in handler.ingest(chunk, self.ctx, tick):
-                    self._write_unit(unit, report)
-            except Exception as exc:  # a handler bug must not lose the other handlers' work
-                if self.ctx.fail_fast:
-                    raise
-                log.debug("handler %s crashed:\n%s", handler.kind, traceback.format_exc())
-                report.add(FileOutcome(
-                    path=self.ctx.relative(chunk[0].parent), status="failed", kind=handler.kind,
-                    issues=[Issue(code="internal.bug", message=f"{handler.kind} handler failed: {exc!r}")],
-                ))
+        # One writer thread: pyoxigraph releases the GIL while it writes, so a handler that allows
+        # it reads and maps unit N+1 while unit N is written. Each unit is still one transaction,
+        # and unit N+1 is validated only after unit N has landed (it may reference unit N).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="theragraph-write") as writer:
+            for handler in self.handlers:
+                chunk = groups.get(handler.kind) or []
+                if chunk:
+                    self._run_handler(handler, chunk, tick, writer, report)
         report.counts.update(self.ctx.counts)
         return report
+
+    def _run_handler(
+        self,
+        handler: SourceHandler,
+        chunk: list[Path],
+        tick: Callable[[int], None],
+        writer: ThreadPoolExecutor,
+        report: IngestReport,
+    ) -> None:
+        """Write every unit of one handler; a handler crash is reported, not raised."""
+        overlap = getattr(handler, "overlaps_writes", False)
+        pending: _PendingUnit | None = None
+        try:
+            for unit in handler.ingest(chunk, self.ctx, tick):
+                if pending is not None:
+                    pending, done = None, pending
+                    self._finish_unit(done, report)
+                started = self._start_unit(unit, writer)
+                if overlap:
+                    pending = started
+                else:
+                    self._finish_unit(started, report)
+            if pending is not None:
+                pending, done = None, pending
+                self._finish_unit(done, report)
+        except Exception as exc:  # a handler bug must not lose the other handlers' work
+            if pending is not None:  # the unit read before the crash still lands and is reported
+                self._finish_unit(pending, report)
+            if self.ctx.fail_fast:
+                raise
+            log.debug("handler %s crashed:\n%s", handler.kind, traceback.format_exc())
+            report.add(FileOutcome(
+                path=self.ctx.relative(chunk[0].parent), status="failed", kind=handler.kind,
+                issues=[Issue(code="internal.bug", message=f"{handler.kind} handler failed: {exc!r}")],
+            ))
 
     def quarantine_store(self) -> Store:
         """Return the store that holds quarantined graphs, opening it on first use."""
@@ -231,13 +274,13 @@ class IngestPipeline:
             return validate_unit(graphs, self.store)
         return {g.graph: self.validator.validate_graph(g, self.store) for g in graphs}
 
-    def _write_unit(self, unit: IngestUnit, report: IngestReport) -> None:
+    def _start_unit(self, unit: IngestUnit, writer: ThreadPoolExecutor) -> _PendingUnit:
+        """Check, validate and add provenance to a unit's graphs; submit its write to ``writer``.
+
+        The store must already hold the previous unit (validation and the unchanged check read it).
+        """
         now = datetime.now(UTC)
-        writes: list[GraphWrite] = []
-        written: list[str] = []
-        unchanged: list[str] = []
-        rejected: dict[str, list[Issue]] = {}
-        quarantined: list[GraphWrite] = []
+        pending = _PendingUnit(unit)
         unchanged_before = _unchanged_graphs(self.store, unit.graphs)
         # unchanged graphs were valid when they landed: only new content is validated
         unit_issues = self._validate([g for g in unit.graphs if g.graph not in unchanged_before])
@@ -247,20 +290,28 @@ class IngestPipeline:
                 errors = [p for p in problems if p.severity == "error"]
                 graph.issues.extend(problems)
                 if errors and self.on_invalid == "reject":
-                    rejected[graph.graph] = errors
+                    pending.rejected[graph.graph] = errors
                     continue
                 if errors and self.on_invalid == "quarantine":
                     # the old valid version (if any) stays in the store, as with reject
-                    quarantined.append(GraphWrite(
+                    pending.quarantined.append(GraphWrite(
                         graph.graph, graph.triples + provenance_triples(graph, generated_at=now)))
                     continue
             if graph.graph in unchanged_before:
-                unchanged.append(graph.graph)
+                pending.unchanged.append(graph.graph)
                 continue
-            writes.append(GraphWrite(graph.graph, graph.triples + provenance_triples(graph, generated_at=now)))
-            written.append(graph.graph)
+            pending.writes.append(
+                GraphWrite(graph.graph, graph.triples + provenance_triples(graph, generated_at=now)))
+            pending.written.append(graph.graph)
+        pending.future = writer.submit(self.store.replace_graphs, pending.writes)
+        return pending
+
+    def _finish_unit(self, pending: _PendingUnit, report: IngestReport) -> None:
+        """Wait for a unit's write, update the quarantine and add the unit's outcomes to ``report``."""
+        unit = pending.unit
+        assert pending.future is not None
         try:
-            quads = self.store.replace_graphs(writes)
+            quads = pending.future.result()
         except TheragraphError as exc:
             if self.ctx.fail_fast:
                 raise
@@ -271,6 +322,8 @@ class IngestPipeline:
             for outcome in unit.outcomes:
                 report.add(outcome)
             return
+        writes, written, quarantined = pending.writes, pending.written, pending.quarantined
+        rejected, unchanged = pending.rejected, pending.unchanged
         report.graphs_written += len(writes)
         report.quads_written += quads
         if quarantined or (written and (self._quarantine is not None
