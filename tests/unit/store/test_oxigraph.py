@@ -55,28 +55,3 @@ def test_dump_nquads(memory_store):
     memory_store.dump(out, format="nq")
     assert out.getvalue().count(b"\n") == 2
 
-
-def test_new_graphs_are_bulk_loaded_and_leave_no_journal(tmp_path):
-    from theragraph.store.oxigraph import JOURNAL_NAME, OxigraphStore
-
-    store = OxigraphStore(tmp_path / "s")
-    assert store.replace_graphs([GraphWrite(EX + "g1", _triples(3)), GraphWrite(EX + "g2", _triples(2))]) == 5
-    assert store.count_quads() == 5
-    assert not (tmp_path / "s" / JOURNAL_NAME).exists()
-    store.close()
-
-
-def test_a_bulk_load_interrupted_by_a_crash_is_dropped_when_the_store_opens(tmp_path):
-    from theragraph.store.oxigraph import JOURNAL_NAME, OxigraphStore
-
-    store = OxigraphStore(tmp_path / "s")
-    store.replace_graphs([GraphWrite(EX + "done", _triples(3))])
-    # what a crash mid-load leaves: the journal naming the graphs, part of one of them written
-    (tmp_path / "s" / JOURNAL_NAME).write_text(f"{EX}half\n{EX}none\n", encoding="utf-8")
-    store.raw.extend([ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(EX + "half")) for t in _triples(2)])
-    store.close()
-    reopened = OxigraphStore(tmp_path / "s")
-    assert reopened.named_graphs() == [EX + "done"]
-    assert reopened.count_quads() == 3
-    assert not (tmp_path / "s" / JOURNAL_NAME).exists()
-    reopened.close()
