@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from pydantic import ValidationError
 
@@ -189,28 +189,11 @@ def iter_raw_entries(path: Path) -> Iterator[RawEntry | FailedResource]:
     NDJSON, for the line; the other lines are still read.
     """
     with path.open("rb") as fh:
-        heads: list[bytes] = []
-        while len(heads) < 2:
-            line = fh.readline()
-            if not line:
-                break
-            if line.strip():
-                heads.append(line)
-        # NDJSON (FHIR Bulk Data): at least two non-empty lines, one of the first two a complete
-        # JSON object on its own (a broken first line must not hide the others).
-        if len(heads) == 2 and any(_is_json_object(h) for h in heads):
-            fh.seek(0)
+        if _looks_ndjson(fh):
             for number, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    obj = json.loads(line)
-                except ValueError as exc:
-                    yield FailedResource(f"line {number}", "read.invalid-json", f"not valid JSON: {exc.msg}")
-                    continue
-                yield from _entries_of(obj, f"line {number}", raw=line)
+                if line.strip():
+                    yield from ndjson_line_entries(number, line)
             return
-        fh.seek(0)
         data = fh.read()
     try:
         obj = json.loads(data)
@@ -221,6 +204,39 @@ def iter_raw_entries(path: Path) -> Iterator[RawEntry | FailedResource]:
         yield FailedResource("file", "read.invalid-json", f"not valid JSON{where}: {message}")
         return
     yield from _entries_of(obj, "file", raw=data)
+
+
+def _looks_ndjson(fh: BinaryIO) -> bool:
+    """Return True for NDJSON (FHIR Bulk Data); ``fh`` is left at the start either way.
+
+    NDJSON: at least two non-empty lines, one of the first two a complete JSON object on its own
+    (a broken first line must not hide the others).
+    """
+    heads: list[bytes] = []
+    while len(heads) < 2:
+        line = fh.readline()
+        if not line:
+            break
+        if line.strip():
+            heads.append(line)
+    fh.seek(0)
+    return len(heads) == 2 and any(_is_json_object(h) for h in heads)
+
+
+def is_ndjson(path: Path) -> bool:
+    """Return True when ``path`` is an NDJSON file (see :func:`iter_raw_entries`)."""
+    with path.open("rb") as fh:
+        return _looks_ndjson(fh)
+
+
+def ndjson_line_entries(number: int, line: bytes) -> Iterator[RawEntry | FailedResource]:
+    """Yield the resources of NDJSON line ``number`` (a Bundle line yields its entries)."""
+    try:
+        obj = json.loads(line)
+    except ValueError as exc:
+        yield FailedResource(f"line {number}", "read.invalid-json", f"not valid JSON: {exc.msg}")
+        return
+    yield from _entries_of(obj, f"line {number}", raw=line)
 
 
 def _is_json_object(line: bytes) -> bool:

@@ -54,3 +54,4 @@ def test_dump_nquads(memory_store):
     out = io.BytesIO()
     memory_store.dump(out, format="nq")
     assert out.getvalue().count(b"\n") == 2
+

@@ -1,0 +1,175 @@
+"""Read and map the lines of FHIR NDJSON files in worker processes (``ingest --workers N``).
+
+The parent indexes every file first (the FHIR handler's first pass), then forks the workers, so
+each has the complete index and the pseudonymiser. A worker reads (R4B validation, reference
+resolution, de-identification) and maps a chunk of lines and sends the graphs back as N-Triples
+(pickling pyoxigraph terms one by one costs ~50 us per triple; the N-Triples round trip ~3 us).
+Workers have no store: a line with a reference that only the store can resolve (a record of an
+earlier run) comes back unread and the parent reads it. Results come back in file order, with at
+most a few chunks in flight (bounded memory).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from theragraph.ingest.fhir import FhirReader, ndjson_line_entries
+from theragraph.mapping.base import MappedGraph
+from theragraph.mapping.fhir import FhirMapper
+from theragraph.records.fhir import FailedResource, FhirRecord
+from theragraph.report import Issue
+
+CHUNK_LINES = 200
+
+
+@dataclass(slots=True)
+class MapFailure:
+    """A resource whose mapping raised (reported as ``internal.bug``)."""
+
+    location: str
+    error: str
+
+
+@dataclass(slots=True)
+class _Line:
+    """An NDJSON line that needs the store; the parent reads it."""
+
+    number: int
+    line: bytes
+
+
+@dataclass(slots=True)
+class _Shipped:
+    """A mapped graph in transit from a worker (triples as N-Triples)."""
+
+    graph: str
+    kind: str
+    patient: str | None
+    source_checksum: str | None
+    mapping_version: str | None
+    issues: list[Issue]
+    ntriples: bytes
+
+    def unpack(self) -> MappedGraph:
+        triples = [t for t in ox.parse(self.ntriples, format=ox.RdfFormat.N_TRIPLES)]
+        return MappedGraph(
+            graph=self.graph, triples=triples, kind=self.kind, patient=self.patient,
+            source_checksum=self.source_checksum, mapping_version=self.mapping_version,
+            issues=self.issues,
+        )
+
+
+class _NeedsStore(Exception):
+    """Raised in a worker by a reference that only the store can resolve."""
+
+
+def _no_store(resource_type: str, token: str) -> tuple[bool, str | None]:
+    raise _NeedsStore
+
+
+# The reader and mapper the workers inherit (set in the parent just before the fork).
+_STATE: tuple[FhirReader, FhirMapper, bool] | None = None
+_line_counts: dict[str, int] = {}
+
+
+def _count(key: str) -> None:
+    _line_counts[key] = _line_counts.get(key, 0) + 1
+
+
+def _map_lines(lines: list[tuple[int, bytes]]) -> list[tuple[list[object], dict[str, int]]]:
+    """In a worker: read and map NDJSON lines; return each line's results and mapper counters."""
+    assert _STATE is not None
+    reader, mapper, fail_fast = _STATE
+    reader.index.lookup = _no_store
+    mapper.count = _count
+    out: list[tuple[list[object], dict[str, int]]] = []
+    for number, line in lines:
+        _line_counts.clear()
+        items: list[object] = []
+        try:
+            for entry in ndjson_line_entries(number, line):
+                record = entry if isinstance(entry, FailedResource) else reader.read_entry(entry)
+                if isinstance(record, FailedResource):
+                    items.append(record)
+                    continue
+                try:
+                    graph = mapper.map_record(record)
+                except Exception as exc:  # as in the sequential handler: one odd resource
+                    if fail_fast:
+                        raise
+                    items.append(MapFailure(record.location, type(exc).__name__))
+                    continue
+                items.append(_Shipped(
+                    graph.graph, graph.kind, graph.patient, graph.source_checksum,
+                    graph.mapping_version, graph.issues,
+                    ox.serialize(graph.triples, format=ox.RdfFormat.N_TRIPLES),
+                ))
+        except _NeedsStore:  # read again by the parent; this attempt's counters are dropped
+            out.append(([_Line(number, line)], {}))
+            continue
+        out.append((items, dict(_line_counts)))
+    return out
+
+
+class ParallelNdjson:
+    """A pool of reader processes for NDJSON files; use as a context manager."""
+
+    def __init__(self, reader: FhirReader, mapper: FhirMapper, workers: int, *, fail_fast: bool) -> None:
+        global _STATE
+        _STATE = (reader, mapper, fail_fast)
+        self.reader = reader
+        self.mapper = mapper
+        self.workers = workers
+        method = "fork" if os.name == "posix" else "spawn"
+        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
+
+    def __enter__(self) -> ParallelNdjson:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        global _STATE
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        _STATE = None
+
+    def read(self, path: Path, count: object) -> Iterator[FhirRecord | MappedGraph | FailedResource | MapFailure]:
+        """Yield ``path``'s results in order: graphs mapped by workers, records read here, failures.
+
+        ``count(key, n)`` receives the mapper's counters from the workers.
+        """
+        pending: deque[Future[list[tuple[list[object], dict[str, int]]]]] = deque()
+        chunk: list[tuple[int, bytes]] = []
+        with path.open("rb") as fh:
+            for number, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                chunk.append((number, line))
+                if len(chunk) >= CHUNK_LINES:
+                    pending.append(self._pool.submit(_map_lines, chunk))
+                    chunk = []
+                    while len(pending) > 2 * self.workers:
+                        yield from self._collect(pending.popleft(), count)
+        if chunk:
+            pending.append(self._pool.submit(_map_lines, chunk))
+        while pending:
+            yield from self._collect(pending.popleft(), count)
+
+    def _collect(self, future: Future, count: object) -> Iterator[FhirRecord | MappedGraph | FailedResource | MapFailure]:
+        for items, counts in future.result():
+            for key, n in counts.items():  # counted as the line's graphs come out, as in one process
+                count(key, n)  # type: ignore[operator]
+            for item in items:
+                if isinstance(item, _Shipped):
+                    yield item.unpack()
+                elif isinstance(item, _Line):
+                    for entry in ndjson_line_entries(item.number, item.line):
+                        yield entry if isinstance(entry, FailedResource) else self.reader.read_entry(entry)
+                else:
+                    yield item  # type: ignore[misc]

@@ -1,0 +1,91 @@
+"""A FHIR ingest killed (SIGKILL) while a unit is being written: every graph complete or absent."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests import fhir_builders as fb
+from theragraph.store.oxigraph import OxigraphStore
+
+pytestmark = pytest.mark.integration
+
+# Ingests the NDJSON in units of 300 resources; on the second write a timer thread SIGKILLs the
+# process while pyoxigraph is writing (the load releases the GIL, so the timer fires inside it).
+_CHILD = textwrap.dedent("""
+    import os, signal, sys, threading
+    from pathlib import Path
+    from theragraph.ids import Pseudonymizer
+    from theragraph.pipeline.fhir_source import FhirHandler
+    from theragraph.pipeline.ingest import IngestPipeline
+    from theragraph.pipeline.sources import IngestContext
+    from theragraph.store.oxigraph import OxigraphStore
+
+    data, store_dir, delay = Path(sys.argv[1]), Path(sys.argv[2]), float(sys.argv[3])
+    original = OxigraphStore.replace_graphs
+    calls = []
+
+    def killing_replace_graphs(self, writes):
+        calls.append(1)
+        if len(calls) < 2:
+            return original(self, writes)
+        threading.Timer(delay, lambda: os.kill(os.getpid(), signal.SIGKILL)).start()
+        original(self, writes)
+        threading.Event().wait(30)  # killed while writing or just after: never returns
+
+    OxigraphStore.replace_graphs = killing_replace_graphs
+    store = OxigraphStore(store_dir)
+    ctx = IngestContext(pseudonymizer=Pseudonymizer(b"crash-secret-0123456789abcdef"), root=data)
+    IngestPipeline(store, ctx, handlers=[FhirHandler(batch_size=300)]).run([data])
+    sys.exit(3)  # not killed: the test cannot prove anything
+""")
+
+
+def _write_ndjson(folder: Path, patients: int) -> None:
+    folder.mkdir(parents=True)
+    with (folder / "Patient.ndjson").open("w") as pf, (folder / "Observation.ndjson").open("w") as of:
+        for i in range(patients):
+            pid = f"crash-{i}"
+            pf.write(json.dumps(fb.patient(pid, mrn=f"MRN{i:06d}")) + "\n")
+            for k in range(9):
+                of.write(json.dumps(fb.psa(f"{pid}-o{k}", pid, 1.5 + k, f"2021-0{1 + k}-10T08:00:00Z")) + "\n")
+
+
+def _graph_sizes(store: OxigraphStore) -> Counter[str]:
+    return Counter(q.graph_name.value for q in store.quads())
+
+
+def test_sigkill_during_a_write_leaves_every_graph_complete_or_absent(tmp_path):
+    data = tmp_path / "ndjson"
+    _write_ndjson(data, 100)  # 1,000 resources: units of 300, the second one killed mid-load
+    reference = OxigraphStore(tmp_path / "reference")
+    from theragraph.ids import Pseudonymizer
+    from theragraph.pipeline.fhir_source import FhirHandler
+    from theragraph.pipeline.ingest import IngestPipeline
+    from theragraph.pipeline.sources import IngestContext
+
+    ctx = IngestContext(pseudonymizer=Pseudonymizer(b"crash-secret-0123456789abcdef"), root=data)
+    IngestPipeline(reference, ctx, handlers=[FhirHandler(batch_size=300)]).run([data])
+    expected = _graph_sizes(reference)
+    assert len(expected) == 1000
+
+    store_dir = tmp_path / "store"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.run([sys.executable, "-c", _CHILD, str(data), str(store_dir), "0.02"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+
+    store = OxigraphStore(store_dir)  # opens after the crash
+    found = _graph_sizes(store)
+    assert len(found) in (300, 600)  # the first unit landed whole, the second whole or not at all
+    for graph, size in found.items():
+        assert size == expected[graph], graph  # complete, or absent
+    store.close()

@@ -1,0 +1,71 @@
+"""``--workers N`` for FHIR NDJSON: the same report and the same graphs as one process."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests import fhir_builders as fb
+from theragraph.ids import Pseudonymizer
+from theragraph.pipeline.fhir_source import FhirHandler
+from theragraph.pipeline.ingest import IngestPipeline
+from theragraph.pipeline.sources import IngestContext
+from theragraph.report import IngestReport
+from theragraph.store.oxigraph import OxigraphStore
+from theragraph.validate.ingest import make_ingest_validator
+from theragraph.vocab import PROV
+
+SECRET = b"parallel-secret-0123456789abcdef"
+
+
+def _ingest(store: OxigraphStore, data: Path, workers: int) -> IngestReport:
+    ctx = IngestContext(pseudonymizer=Pseudonymizer(SECRET), root=data, workers=workers)
+    pipeline = IngestPipeline(store, ctx, handlers=[FhirHandler(batch_size=150)],
+                              validator=make_ingest_validator())
+    return pipeline.run([data])
+
+
+def _write_batch(data: Path) -> None:
+    data.mkdir()
+    lines = []
+    for i in range(40):
+        lines.append(json.dumps(fb.patient(f"p{i}", mrn=f"M{i:04d}")))
+        lines += [json.dumps(fb.psa(f"p{i}-o{k}", f"p{i}", 1.0 + k, f"2021-0{1 + k}-10T08:00:00Z")) for k in range(6)]
+        lines.append(json.dumps(fb.lu_psma_cycle(f"p{i}-a", f"p{i}", 1, "2021-03-05T10:00:00Z", 7.4)))
+    lines.insert(5, '{"resourceType": "Observation", "id": "cut-')  # invalid JSON
+    bad = fb.psa("bad-status", "p1", 1.0, "2021-01-01")
+    bad["valueQuantity"]["value"] = "not-a-number"  # fails R4B validation
+    lines.insert(77, json.dumps(bad))
+    # a reference that only the store resolves (a Patient of the earlier run)
+    lines.insert(250, json.dumps(fb.psa("old-o1", "old", 4.2, "2021-05-05T08:00:00Z")))
+    lines.insert(251, json.dumps(fb.bundle([fb.patient("b1", mrn="MB1"), fb.psa("b1-o", "b1", 3.0, "2021-01-01")])))
+    (data / "export.ndjson").write_text("\n".join(lines) + "\n")
+    fb.write_json(data / "bundle.json", fb.bundle([fb.patient("j1", mrn="MJ1"), fb.psa("j1-o", "j1", 2.0, "2021-02-01")]))
+
+
+def _content(store: OxigraphStore) -> set[tuple[str, str, str, str]]:
+    return {(str(q.subject), str(q.predicate), str(q.object), str(q.graph_name))
+            for q in store.quads() if q.predicate.value != str(PROV.generatedAtTime)}
+
+
+def test_workers_give_the_same_report_and_graphs_as_one_process(tmp_path):
+    earlier = tmp_path / "earlier"
+    earlier.mkdir()
+    fb.write_ndjson(earlier / "old.ndjson", [fb.patient("old", mrn="MOLD"), fb.psa("old-o0", "old", 1.0, "2021-01-01")])
+    data = tmp_path / "data"
+    _write_batch(data)
+    reports, contents = [], []
+    for workers in (1, 2):
+        store = OxigraphStore(tmp_path / f"store{workers}")
+        _ingest(store, earlier, 1)
+        reports.append(_ingest(store, data, workers).model_dump())
+        contents.append(_content(store))
+        store.close()
+    one, two = reports
+    assert one == two
+    assert contents[0] == contents[1]
+    codes = {i["code"] for f in one["files"] for i in f["issues"]}
+    assert {"read.invalid-json", "read.invalid-resource"} <= codes
+    assert "link.dangling-reference" not in codes  # old-o1's patient resolved through the store
+    assert one["graphs_written"] == 40 * 8 + 1 + 2 + 2
+    assert one["counts"]["deid-dropped.mcode-cancer-patient.name"] == 42
