@@ -86,13 +86,13 @@ def ingest_command(
 
         validator = make_ingest_validator()
     pipeline = IngestPipeline(db, ctx, validator=validator, on_invalid=on_invalid)  # type: ignore[arg-type]
-    total = len(iter_files(paths))
+    files = iter_files(paths)  # listed once: for the progress bar and for the pipeline
     with Progress(
         TextColumn("ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=err_console, disable=not progress, transient=True,
     ) as bar:
-        task = bar.add_task("files", total=total)
-        report = pipeline.run(paths, progress=lambda n: bar.advance(task, n))
+        task = bar.add_task("files", total=len(files))
+        report = pipeline.run(paths, progress=lambda n: bar.advance(task, n), files=files)
     db.close()
     if report_file is not None:
         report_file.write_text(report.model_dump_json(indent=2))

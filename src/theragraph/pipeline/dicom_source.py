@@ -58,6 +58,8 @@ class DicomHandler:
     """SourceHandler for DICOM files (kind ``dicom``)."""
 
     kind = "dicom"
+    #: Units never read the store, so unit N+1 may be mapped while unit N is written.
+    overlaps_writes = True
 
     def sniff(self, path: Path, head: bytes) -> bool:
         """Return True when the first bytes look like DICOM (extension is ignored)."""

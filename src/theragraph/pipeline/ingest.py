@@ -217,12 +217,16 @@ class IngestPipeline:
         return groups
 
     def run(
-        self, paths: Sequence[Path], *, progress: Callable[[int], None] | None = None
+        self,
+        paths: Sequence[Path],
+        *,
+        progress: Callable[[int], None] | None = None,
+        files: list[Path] | None = None,
     ) -> IngestReport:
-        """Ingest every file under ``paths`` and return the report."""
+        """Ingest every file under ``paths`` (``files``: that listing, when already made)."""
         report = IngestReport()
         tick = progress or (lambda n: None)
-        files = iter_files(paths)
+        files = iter_files(paths) if files is None else files
         groups = self.classify(files, report)
         tick(len(files) - sum(len(v) for v in groups.values()))
         # One writer thread: pyoxigraph releases the GIL while it writes, so a handler that allows
