@@ -28,6 +28,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_for_health(url: str, process: subprocess.Popen, *, timeout: float = 60) -> None:
+    """Wait until ``url``/health answers 200; fail with the server's stderr if it exits."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None:
+            stderr = process.stderr.read().decode() if process.stderr else ""
+            raise RuntimeError(f"the server exited: {stderr}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url} did not become healthy in {timeout} s")
+        time.sleep(0.2)
+
+
 def oxigraph_binary() -> str | None:
     """Return the ``oxigraph`` server binary (PyPI package ``oxigraph``), or None."""
     found = shutil.which("oxigraph")

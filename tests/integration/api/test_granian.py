@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pyoxigraph as ox
 import pytest
 
 from theragraph.store import GraphWrite, open_store
-from tests.support.servers import free_port
+from tests.support.servers import free_port, wait_for_health
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[3]
@@ -47,17 +46,7 @@ def granian_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None:
-                raise RuntimeError(process.stderr.read().decode())  # type: ignore[union-attr]
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
+        wait_for_health(url, process)
         yield url
     finally:
         process.send_signal(signal.SIGINT)

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -15,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from theragraph.cli.main import app
-from tests.support.servers import free_port
+from tests.support.servers import free_port, wait_for_health
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[3]
@@ -62,16 +61,7 @@ def test_serve_runs_the_app_factory(tmp_path: Path, server: str) -> None:
         env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert process.poll() is None, process.stderr.read().decode()
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
+        wait_for_health(url, process)
         r = httpx.get(f"{url}/sparql", params={"query": "ASK {}"},
                       headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 200 and r.json()["boolean"] is True
