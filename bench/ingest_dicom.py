@@ -202,7 +202,7 @@ def main() -> None:
         f"{load_before[2]:.1f}",
         f"- ratio full / floor (time): {t_full / t_floor:.2f}x (goal <= 2x)"
         + (f"; median of {len(fulls)} alternating runs, each: "
-           + ", ".join(f"{b:.1f}/{a:.1f} s" for a, b in zip(floors, fulls)) if len(fulls) > 1 else ""),
+           + ", ".join(f"floor {a:.1f} s / full {b:.1f} s" for a, b in zip(floors, fulls)) if len(fulls) > 1 else ""),
         f"- CPU time (load-independent; all processes, the workers included): floor "
         f"{FLOOR_CPU[-1]:.1f} s, full ingest {FULL_CPU[-1]:.1f} s, ratio {FULL_CPU[-1] / FLOOR_CPU[-1]:.2f}x",
         f"- store size: {size / 1e6:.1f} MB = {size / n:.0f} bytes per instance (RocksDB, not compacted)",
