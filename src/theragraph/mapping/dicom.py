@@ -422,42 +422,38 @@ class DicomSeriesMapper:
             self._properties(out, i, attrs, self.curated.get("rtdose", []))
         elif modality == "RTPLAN":
             self._properties(out, i, attrs, self.curated.get("rtplan", []))
-        roi = self.curated.get("roi", {})
-        rois = attrs.get(roi.get("sequence", ""))
-        if isinstance(rois, tuple):
-            observations = {
+        for key in ("roi", "segment"):
+            self._numbered_items(out, i, sop, attrs, self.curated.get(key, {}))
+
+    def _numbered_items(
+        self, out: MappedGraph, i: ox.NamedNode, sop: str, attrs: Mapping[str, Any], spec: Mapping[str, Any]
+    ) -> None:
+        """Map the numbered items of one sequence (ROIs, segments) to nodes, as ``spec`` says."""
+        items = attrs.get(spec.get("sequence", ""))
+        if not isinstance(items, tuple):
+            return
+        joined: dict[Any, dict[str, Any]] = {}  # e.g. RT ROI Observations, by ReferencedROINumber
+        if spec.get("observations"):
+            joined = {
                 _first(dict(o).get("ReferencedROINumber")): dict(o)
-                for o in attrs.get(roi["observations"], ()) if isinstance(o, tuple)
+                for o in attrs.get(spec["observations"], ()) if isinstance(o, tuple)
             }
-            for raw in rois:
-                item = dict(raw)
-                number = _first(item.get(roi["number"]))
-                if number is None:
-                    continue
-                node = _node(mint_iri("roi", f"{sop}/{number}"))
-                out.add(node, RDF_TYPE, _tg("ROI"))
-                out.add(node, _tg("inStructureSet"), i)
-                out.add(node, _tg("roiNumber"), to_literal(int(number)))
-                self._properties(out, node, item, roi.get("properties", []))
-                if number in observations:
-                    self._properties(out, node, observations[number], roi.get("observation_properties", []))
-        seg = self.curated.get("segment", {})
-        segments = attrs.get(seg.get("sequence", ""))
-        if isinstance(segments, tuple):
-            for raw in segments:
-                item = dict(raw)
-                number = _first(item.get(seg["number"]))
-                if number is None:
-                    continue
-                node = _node(mint_iri("segment", f"{sop}/{number}"))
-                out.add(node, RDF_TYPE, _tg("Segment"))
-                out.add(node, _tg("inSegmentation"), i)
-                out.add(node, _tg("segmentNumber"), to_literal(int(number)))
-                self._properties(out, node, item, seg.get("properties", []))
-                for code_spec in seg.get("codes", []):
-                    code, _ = self._first_code(item, code_spec["sequence"])
-                    if code is not None:
-                        out.add(node, _tg(code_spec["property"]), code)
+        for raw in items:
+            item = dict(raw)
+            number = _first(item.get(spec["number"]))
+            if number is None:
+                continue
+            node = _node(mint_iri(spec["iri_kind"], f"{sop}/{number}"))
+            out.add(node, RDF_TYPE, _tg(spec["class"]))
+            out.add(node, _tg(spec["link"]), i)
+            out.add(node, _tg(spec["number_property"]), to_literal(int(number)))
+            self._properties(out, node, item, spec.get("properties", []))
+            if number in joined:
+                self._properties(out, node, joined[number], spec.get("observation_properties", []))
+            for code_spec in spec.get("codes", []):
+                code, _ = self._first_code(item, code_spec["sequence"])
+                if code is not None:
+                    out.add(node, _tg(code_spec["property"]), code)
 
     def _references(self, attrs: Mapping[str, Any], source: str) -> Iterable[ObjectReference]:
         for keyword, value in attrs.items():

@@ -26,7 +26,8 @@ def _mapping_terms() -> set[str]:
     def walk(node: object) -> None:
         if isinstance(node, dict):
             for key, value in node.items():
-                if key in ("property", "factor", "rule", "reason", "relation") and isinstance(value, str):
+                if key in ("property", "factor", "rule", "reason", "relation", "class", "link",
+                           "number_property") and isinstance(value, str):
                     terms.add(value)
                 walk(value)
         elif isinstance(node, list):
