@@ -135,13 +135,13 @@ class DicomHandler:
             for uid in closed:
                 records = open_series.pop(uid)
                 done[uid] = records
-                yield from batch.add(self, records, ctx)
+                yield from batch.add(records, ctx)
         for uid in sorted(open_series):  # only when a file vanished from the listing
             done[uid] = open_series.pop(uid)
-            yield from batch.add(self, done[uid], ctx)
+            yield from batch.add(done[uid], ctx)
         for uid in sorted(reopened):
             log.debug("dicom: series %s has files in later folders; mapping it again", uid)
-            yield from batch.add(self, done[uid], ctx)
+            yield from batch.add(done[uid], ctx)
         yield from batch.flush(final=True, extra=failures)
         ctx.count("dicom.instances", sum(len(v) for v in done.values()))
         ctx.count("dicom.series", len(done))
@@ -149,27 +149,6 @@ class DicomHandler:
         structures = [batch.files[uid] for uid in sorted(batch.files)
                       if batch.files[uid].modality in _RT_MODALITIES]
         yield from self._dvh_units(rtdose, structures, ctx)
-
-    def _map_one(
-        self, records: list[InstanceRecord], ctx: IngestContext, mapper: DicomSeriesMapper
-    ) -> tuple[MappedGraph, FileOutcome]:
-        series: SeriesRecord = to_series_record(records)
-        series.suv = dicom_suv.compute_series_suv(series.suv_inputs)
-        checksum = ctx.pseudonymizer.token("checksum", series.checksum)
-        graph = mapper.map_series(series, source_checksum=checksum)
-        outcome = FileOutcome(
-            path=self._series_path(records, ctx), status="ingested", kind=self.kind,
-            graphs=[graph.graph], issues=_fold_issues(records, ctx),
-        )
-        return graph, outcome
-
-    @staticmethod
-    def _series_path(records: list[InstanceRecord], ctx: IngestContext) -> str:
-        """Return the folder holding a series' files (or its first file when they are spread)."""
-        parents = {os.path.dirname(r.path) for r in records}
-        if len(parents) == 1 and len(records) > 1:
-            return ctx.relative(Path(parents.pop()))
-        return ctx.relative(Path(sorted(r.path for r in records)[0]))
 
     @staticmethod
     def _dvh_units(
@@ -184,6 +163,29 @@ class DicomHandler:
         yield from dvh_units(rtdose, structures, ctx)
 
 
+def _map_series(
+    records: list[InstanceRecord], ctx: IngestContext, mapper: DicomSeriesMapper
+) -> tuple[MappedGraph, FileOutcome]:
+    """Fold, compute SUV for and map one series; return its graph and its outcome."""
+    series: SeriesRecord = to_series_record(records)
+    series.suv = dicom_suv.compute_series_suv(series.suv_inputs)
+    checksum = ctx.pseudonymizer.token("checksum", series.checksum)
+    graph = mapper.map_series(series, source_checksum=checksum)
+    outcome = FileOutcome(
+        path=_series_path(records, ctx), status="ingested", kind=DicomHandler.kind,
+        graphs=[graph.graph], issues=_fold_issues(records, ctx),
+    )
+    return graph, outcome
+
+
+def _series_path(records: list[InstanceRecord], ctx: IngestContext) -> str:
+    """Return the folder holding a series' files (or its first file when they are spread)."""
+    parents = {os.path.dirname(r.path) for r in records}
+    if len(parents) == 1 and len(records) > 1:
+        return ctx.relative(Path(parents.pop()))
+    return ctx.relative(Path(sorted(r.path for r in records)[0]))
+
+
 class _Batch:
     """Mapped series waiting to be written together as one unit (one store transaction)."""
 
@@ -194,9 +196,7 @@ class _Batch:
         self.pending = 0
         self.files: dict[str, SeriesFiles] = {}  # RT dose and structure series, for the DVH step
 
-    def add(
-        self, handler: DicomHandler, records: list[InstanceRecord], ctx: IngestContext
-    ) -> Iterator[IngestUnit]:
+    def add(self, records: list[InstanceRecord], ctx: IngestContext) -> Iterator[IngestUnit]:
         """Map one series; yield a unit when the batch is full."""
         uid = records[0].source_series_uid
         if records[0].modality == "RTDOSE" or records[0].modality in _RT_MODALITIES:
@@ -205,13 +205,13 @@ class _Batch:
                 sop_class_uid=records[0].sop_class_uid, files=[Path(r.path) for r in records],
             )
         try:
-            graph, outcome = handler._map_one(records, ctx, self.mapper)  # noqa: SLF001
+            graph, outcome = _map_series(records, ctx, self.mapper)
         except Exception as exc:  # a mapping bug loses this series only
             if ctx.fail_fast:
                 raise
             log.debug("mapping failed:\n%s", traceback.format_exc())
             self.outcomes.append(FileOutcome(
-                path=handler._series_path(records, ctx), status="failed", kind=handler.kind,  # noqa: SLF001
+                path=_series_path(records, ctx), status="failed", kind=DicomHandler.kind,
                 issues=[Issue(code=getattr(exc, "code", "internal.bug"), message=f"cannot map series: {exc}")],
             ))
             return
