@@ -1,4 +1,8 @@
-"""A FHIR ingest killed (SIGKILL) while a unit is being written: every graph complete or absent."""
+"""A FHIR ingest killed (SIGKILL) while a unit is being written: every graph complete or absent.
+
+New graphs go through the journalled bulk loader (store/oxigraph.py), so the kills must land
+inside a load at least once for the test to prove its roll-back.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests import fhir_builders as fb
-from theragraph.store.oxigraph import OxigraphStore
+from theragraph.store.oxigraph import JOURNAL_NAME, OxigraphStore
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +31,7 @@ _CHILD = textwrap.dedent("""
     from theragraph.pipeline.fhir_source import FhirHandler
     from theragraph.pipeline.ingest import IngestPipeline
     from theragraph.pipeline.sources import IngestContext
-    from theragraph.store.oxigraph import OxigraphStore
+    from theragraph.store.oxigraph import JOURNAL_NAME, OxigraphStore
 
     data, store_dir, delay = Path(sys.argv[1]), Path(sys.argv[2]), float(sys.argv[3])
     original = OxigraphStore.replace_graphs
@@ -77,15 +81,21 @@ def test_sigkill_during_a_write_leaves_every_graph_complete_or_absent(tmp_path):
     expected = _graph_sizes(reference)
     assert len(expected) == 1000
 
-    store_dir = tmp_path / "store"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    proc = subprocess.run([sys.executable, "-c", _CHILD, str(data), str(store_dir), "0.02"],
-                          env=env, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+    interrupted = 0
+    for delay in ("0.002", "0.005", "0.01", "0.02", "0.04", "0.08"):  # before, inside, after the load
+        store_dir = tmp_path / f"store-{delay}"
+        proc = subprocess.run([sys.executable, "-c", _CHILD, str(data), str(store_dir), delay],
+                              env=env, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+        interrupted += (store_dir / JOURNAL_NAME).exists()  # killed inside the bulk load
 
-    store = OxigraphStore(store_dir)  # opens after the crash
-    found = _graph_sizes(store)
-    assert len(found) in (300, 600)  # the first unit landed whole, the second whole or not at all
-    for graph, size in found.items():
-        assert size == expected[graph], graph  # complete, or absent
-    store.close()
+        store = OxigraphStore(store_dir)  # opens after the crash: an interrupted load is rolled back
+        found = _graph_sizes(store)
+        assert len(found) in (300, 600)  # the first unit landed whole, the second whole or not at all
+        for graph, size in found.items():
+            assert size == expected[graph], graph  # complete, or absent
+        assert not (store_dir / JOURNAL_NAME).exists()
+        store.close()
+    # the roll-back path ran at least once (else the timing missed the load every time)
+    assert interrupted, "no kill landed inside a bulk load; adjust the delays"

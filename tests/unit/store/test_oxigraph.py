@@ -5,6 +5,7 @@ import pytest
 
 from theragraph.errors import QueryError
 from theragraph.store.base import GraphWrite
+from theragraph.store.oxigraph import JOURNAL_NAME, OxigraphStore
 
 EX = "http://example.org/"
 
@@ -55,3 +56,59 @@ def test_dump_nquads(memory_store):
     memory_store.dump(out, format="nq")
     assert out.getvalue().count(b"\n") == 2
 
+
+
+def _about(subject: str, n: int) -> list[ox.Triple]:
+    s = ox.NamedNode(subject)
+    return [ox.Triple(s, ox.NamedNode(f"https://example.org/p{i}"), ox.Literal(str(i))) for i in range(n)]
+
+
+def test_new_graphs_on_disk_go_through_the_journalled_bulk_loader(tmp_path, monkeypatch):  # noqa: ANN001
+    store = OxigraphStore(tmp_path / "s")
+    seen: list[list[str]] = []
+
+    class Spy:  # the raw store, with bulk_load recording what the journal says meanwhile
+        def __init__(self, raw: ox.Store) -> None:
+            self.raw = raw
+
+        def bulk_load(self, *args, **kwargs) -> None:
+            seen.append((tmp_path / "s" / JOURNAL_NAME).read_text().split())
+            self.raw.bulk_load(*args, **kwargs)
+
+        def __getattr__(self, name: str):
+            return getattr(self.raw, name)
+
+    monkeypatch.setattr(store, "_store", Spy(store.raw))
+    assert store.replace_graphs([GraphWrite("https://example.org/g1", _about("https://example.org/a", 3)),
+                                 GraphWrite("https://example.org/g2", _about("https://example.org/b", 2))]) == 5
+    assert seen == [["https://example.org/g1", "https://example.org/g2"]]
+    assert not (tmp_path / "s" / JOURNAL_NAME).exists()
+    assert len(store.raw.raw) == 5
+    # an existing graph is replaced in a transaction, not bulk loaded (which would add to it)
+    store.replace_graphs([GraphWrite("https://example.org/g1", _about("https://example.org/a", 1))])
+    assert len(seen) == 1
+    assert len(store.raw.raw) == 3
+
+
+def test_a_journal_left_by_a_crash_drops_its_graphs_on_open(tmp_path):
+    store = OxigraphStore(tmp_path / "s")
+    store.replace_graphs([GraphWrite("https://example.org/old", _about("https://example.org/o", 2))])
+    # as if killed during a bulk load: part of the new graph landed, the journal names it
+    store.raw.bulk_load(b"<https://example.org/new> { <https://example.org/n> <https://example.org/p> 1 . }",
+                        format=ox.RdfFormat.TRIG)
+    (tmp_path / "s" / JOURNAL_NAME).write_text("https://example.org/new\n")
+    store.close()
+    reopened = OxigraphStore(tmp_path / "s")
+    assert reopened.named_graphs() == ["https://example.org/old"]
+    assert reopened.count_quads() == 2
+    assert not (tmp_path / "s" / JOURNAL_NAME).exists()
+    reopened.close()
+
+
+def test_a_failing_bulk_load_leaves_no_part_of_its_graphs(tmp_path):
+    store = OxigraphStore(tmp_path / "s")
+    good = b"<https://example.org/g> { <https://example.org/s> <https://example.org/p> 1 . }\n"
+    with pytest.raises(SyntaxError):
+        store._bulk_load(good + b"<https://example.org/g> { this is not TriG }", ["https://example.org/g"])
+    assert store.count_quads() == 0
+    assert not (tmp_path / "s" / JOURNAL_NAME).exists()
