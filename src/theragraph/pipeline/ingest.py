@@ -132,8 +132,13 @@ def provenance_triples(graph: MappedGraph, *, generated_at: datetime) -> list[ox
 
 
 def _unchanged_graphs(store: Store, graphs: Sequence[MappedGraph]) -> set[str]:
-    """Return the graphs whose stored checksum and mapping version equal the new ones (one query)."""
+    """Return the graphs whose stored checksum and mapping version equal the new ones (one query).
+
+    Only graphs the store holds are asked about: on a first ingest there is no query at all.
+    """
     keyed = [g for g in graphs if g.source_checksum]
+    stored = store.existing_graphs(g.graph for g in keyed) if keyed else set()
+    keyed = [g for g in keyed if g.graph in stored]
     if not keyed:
         return set()
     values = " ".join(

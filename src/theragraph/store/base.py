@@ -65,6 +65,10 @@ class Store(Protocol):
         """Return True when the named graph holds at least one quad."""
         ...
 
+    def existing_graphs(self, graphs: Iterable[str]) -> set[str]:
+        """Return those of ``graphs`` that hold at least one quad (a store may return a superset)."""
+        ...
+
     def count_quads(self) -> int:
         """Return the number of quads in the store."""
         ...

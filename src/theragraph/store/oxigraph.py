@@ -226,6 +226,10 @@ class OxigraphStore:
         node = ox.NamedNode(graph)
         return next(iter(self._store.quads_for_pattern(None, None, None, node)), None) is not None
 
+    def existing_graphs(self, graphs: Iterable[str]) -> set[str]:
+        """Return those of ``graphs`` that hold at least one quad (a key lookup each)."""
+        return {g for g in graphs if self.graph_exists(g)}
+
     def count_quads(self) -> int:
         """Return the number of quads."""
         return len(self._store)

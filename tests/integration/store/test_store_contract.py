@@ -60,6 +60,10 @@ def backend(request: pytest.FixtureRequest) -> str:
     return request.node.callspec.params["store"]
 
 
+def backend_of(store: Store) -> str:
+    return "remote" if isinstance(store, RemoteStore) else "embedded"
+
+
 def triples(n: int, tag: str = "a") -> list[ox.Triple]:
     return [ox.Triple(ox.NamedNode(f"{EX}s{i}"), ox.NamedNode(f"{EX}p"), ox.Literal(f"{tag}{i}"))
             for i in range(n)]
@@ -79,6 +83,11 @@ def test_replace_leaves_other_graphs(store: Store) -> None:
     assert store.count_quads() == 5
     assert set(store.named_graphs()) == {f"{EX}g1", f"{EX}g2"}
     assert store.graph_exists(f"{EX}g2") and not store.graph_exists(f"{EX}g9")
+    # a superset is allowed (the remote stores answer without asking), never a missing graph
+    existing = store.existing_graphs([f"{EX}g1", f"{EX}g2", f"{EX}g9"])
+    assert {f"{EX}g1", f"{EX}g2"} <= existing <= {f"{EX}g1", f"{EX}g2", f"{EX}g9"}
+    if backend_of(store) == "embedded":
+        assert existing == {f"{EX}g1", f"{EX}g2"}
 
 
 def test_failed_write_changes_nothing(store: Store) -> None:
