@@ -158,8 +158,9 @@ class OxigraphStore:
             return 0
         fresh: list[GraphWrite] = []
         existing: list[GraphWrite] = []
+        stored = self.existing_graphs(w.graph for w in writes)
         for write in writes:
-            (existing if self.graph_exists(write.graph) else fresh).append(write)
+            (existing if write.graph in stored else fresh).append(write)
         total = sum(len(w.triples) for w in writes)
         try:
             if fresh and self.path is not None:
@@ -227,8 +228,10 @@ class OxigraphStore:
         return next(iter(self._store.quads_for_pattern(None, None, None, node)), None) is not None
 
     def existing_graphs(self, graphs: Iterable[str]) -> set[str]:
-        """Return those of ``graphs`` that hold at least one quad (a key lookup each)."""
-        return {g for g in graphs if self.graph_exists(g)}
+        """Return those of ``graphs`` the store knows (one key lookup each; an empty graph made by
+        ``CREATE GRAPH`` counts too, which the protocol allows)."""
+        contains = self._store.contains_named_graph
+        return {g for g in graphs if contains(ox.NamedNode(g))}
 
     def count_quads(self) -> int:
         """Return the number of quads."""
