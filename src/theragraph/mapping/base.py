@@ -42,6 +42,7 @@ class MappedGraph:
         source_checksum: keyed checksum of the source bytes (re-ingest detection).
         mapping_version: version string of the mapping file(s) used.
         issues: warnings found while mapping (they do not stop the write).
+        ntriples: the content as N-Triples, for a :class:`SerializedGraph` not parsed yet.
     """
 
     graph: str
@@ -51,10 +52,42 @@ class MappedGraph:
     source_checksum: str | None = None
     mapping_version: str | None = None
     issues: list[Issue] = field(default_factory=list)
+    ntriples: bytes | None = None
 
     def add(self, subject: ox.NamedNode | ox.BlankNode, predicate: ox.NamedNode, obj: Any) -> None:
         """Append one triple."""
         self.triples.append(ox.Triple(subject, predicate, obj))
+
+    def serialized(self) -> bytes:
+        """Return the content as N-Triples."""
+        if self.ntriples is not None:
+            return self.ntriples
+        return ox.serialize(self.triples, format=ox.RdfFormat.N_TRIPLES)
+
+
+_TRIPLES_SLOT = MappedGraph.triples  # the dataclass slot, under SerializedGraph's property
+
+
+class SerializedGraph(MappedGraph):
+    """A mapped graph that arrived as N-Triples (from a worker process).
+
+    Validation and the store read the bytes as they are; ``triples`` parses them only when some
+    code asks for Python terms (~4 us per triple), and from then on the parsed list is the content
+    (``ntriples`` is dropped, so changes to the list are never lost).
+    """
+
+    __slots__ = ()
+
+    @property  # type: ignore[override]
+    def triples(self) -> list[ox.Triple]:
+        if self.ntriples is not None:
+            _TRIPLES_SLOT.__set__(self, list(ox.parse(self.ntriples, format=ox.RdfFormat.N_TRIPLES)))
+            self.ntriples = None
+        return _TRIPLES_SLOT.__get__(self, MappedGraph)  # type: ignore[no-any-return]
+
+    @triples.setter
+    def triples(self, value: list[ox.Triple]) -> None:
+        _TRIPLES_SLOT.__set__(self, value)
 
 
 @lru_cache

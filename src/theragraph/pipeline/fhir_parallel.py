@@ -3,7 +3,8 @@
 The parent indexes every file first (the FHIR handler's first pass), then forks the workers, so
 each has the complete index and the pseudonymiser. A worker reads (R4B validation, reference
 resolution, de-identification) and maps a chunk of lines and sends the graphs back as N-Triples
-(pickling pyoxigraph terms one by one costs ~50 us per triple; the N-Triples round trip ~3 us).
+(pickling pyoxigraph terms one by one costs ~50 us per triple). They stay N-Triples in the parent
+(:class:`SerializedGraph`): SHACL validation and the store write read the bytes as they are.
 Workers have no store: a line with a reference that only the store can resolve (a record of an
 earlier run) comes back unread and the parent reads it. Results come back in file order, with at
 most a few chunks in flight (bounded memory).
@@ -22,7 +23,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from theragraph.ingest.fhir import FhirReader, ndjson_line_entries
-from theragraph.mapping.base import MappedGraph
+from theragraph.mapping.base import MappedGraph, SerializedGraph
 from theragraph.mapping.fhir import FhirMapper
 from theragraph.records.fhir import FailedResource, FhirRecord
 from theragraph.report import Issue
@@ -59,11 +60,11 @@ class _Shipped:
     ntriples: bytes
 
     def unpack(self) -> MappedGraph:
-        triples = [t for t in ox.parse(self.ntriples, format=ox.RdfFormat.N_TRIPLES)]
-        return MappedGraph(
-            graph=self.graph, triples=triples, kind=self.kind, patient=self.patient,
+        # kept as N-Triples: validation and the store read the bytes, nothing parses them here
+        return SerializedGraph(
+            graph=self.graph, triples=[], kind=self.kind, patient=self.patient,
             source_checksum=self.source_checksum, mapping_version=self.mapping_version,
-            issues=self.issues,
+            issues=self.issues, ntriples=self.ntriples,
         )
 
 

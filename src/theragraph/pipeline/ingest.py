@@ -131,6 +131,14 @@ def provenance_triples(graph: MappedGraph, *, generated_at: datetime) -> list[ox
     return triples
 
 
+def _graph_write(graph: MappedGraph, now: datetime) -> GraphWrite:
+    """Return the write of a graph with its provenance (serialised content passed on as it is)."""
+    provenance = provenance_triples(graph, generated_at=now)
+    if graph.ntriples is not None:
+        return GraphWrite(graph.graph, provenance, ntriples=graph.ntriples)
+    return GraphWrite(graph.graph, graph.triples + provenance)
+
+
 def _unchanged_graphs(store: Store, graphs: Sequence[MappedGraph]) -> set[str]:
     """Return the graphs whose stored checksum and mapping version equal the new ones (one query).
 
@@ -315,14 +323,12 @@ class IngestPipeline:
                     continue
                 if errors and self.on_invalid == "quarantine":
                     # the old valid version (if any) stays in the store, as with reject
-                    pending.quarantined.append(GraphWrite(
-                        graph.graph, graph.triples + provenance_triples(graph, generated_at=now)))
+                    pending.quarantined.append(_graph_write(graph, now))
                     continue
             if graph.graph in unchanged_before:
                 pending.unchanged.append(graph.graph)
                 continue
-            pending.writes.append(
-                GraphWrite(graph.graph, graph.triples + provenance_triples(graph, generated_at=now)))
+            pending.writes.append(_graph_write(graph, now))
             pending.written.append(graph.graph)
         pending.future = writer.submit(self.store.replace_graphs, pending.writes)
         return pending

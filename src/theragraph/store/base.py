@@ -10,15 +10,32 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, Protocol, runtime_checkable
 
-from pyoxigraph import Triple
+from pyoxigraph import RdfFormat, Triple, parse
 
 
 @dataclass(slots=True)
 class GraphWrite:
-    """The full new content of one named graph (the unit of identity: one source record)."""
+    """The full new content of one named graph (the unit of identity: one source record).
+
+    The content is ``triples`` plus ``ntriples``: triples already serialised as N-Triples (a
+    graph mapped in a worker process arrives so; a store that writes text uses the bytes as they
+    are, instead of parsing them into Python terms and serialising them again).
+    """
 
     graph: str
     triples: list[Triple] = field(default_factory=list)
+    ntriples: bytes = b""
+
+    def size(self) -> int:
+        """Return the number of triples (one N-Triples statement per line)."""
+        return len(self.triples) + self.ntriples.count(b"\n")
+
+    def expanded(self) -> GraphWrite:
+        """Return the write with all its content as ``triples``."""
+        if not self.ntriples:
+            return self
+        parsed = list(parse(self.ntriples, format=RdfFormat.N_TRIPLES))
+        return GraphWrite(self.graph, self.triples + parsed)
 
 
 @runtime_checkable

@@ -39,9 +39,9 @@ def _replace_update(writes: Sequence[GraphWrite]) -> str:
     drops = [f"DROP SILENT GRAPH {ox.NamedNode(w.graph)}" for w in writes]
     body: list[str] = []
     for write in writes:
-        if write.triples:
+        if write.triples or write.ntriples:
             # N-Triples lines are valid SPARQL triple syntax inside INSERT DATA.
-            data = ox.serialize(write.triples, format=ox.RdfFormat.N_TRIPLES)
+            data = _ntriples(write)
             body.append(f"GRAPH {ox.NamedNode(write.graph)} {{\n{data.decode()}}}")
     update = " ;\n".join(drops)
     if body:
@@ -57,11 +57,18 @@ def _trig(writes: Sequence[GraphWrite]) -> bytes:
     """
     parts: list[bytes] = []
     for write in writes:
-        if write.triples:
+        if write.triples or write.ntriples:
             parts.append(f"{ox.NamedNode(write.graph)} {{\n".encode())
-            parts.append(ox.serialize(write.triples, format=ox.RdfFormat.N_TRIPLES))
+            parts.append(_ntriples(write))
             parts.append(b"}\n")
     return b"".join(parts)
+
+
+def _ntriples(write: GraphWrite) -> bytes:
+    """Return a write's content as N-Triples (its serialised part as it is)."""
+    if not write.triples:
+        return write.ntriples
+    return ox.serialize(write.triples, format=ox.RdfFormat.N_TRIPLES) + write.ntriples
 
 
 def _fsync_dir(path: Path | None) -> None:
@@ -161,7 +168,7 @@ class OxigraphStore:
         stored = self.existing_graphs(w.graph for w in writes)
         for write in writes:
             (existing if write.graph in stored else fresh).append(write)
-        total = sum(len(w.triples) for w in writes)
+        total = sum(w.size() for w in writes)
         try:
             if fresh and self.path is not None:
                 self._bulk_load(_trig(fresh), [w.graph for w in fresh])

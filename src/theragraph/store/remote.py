@@ -391,6 +391,7 @@ class RemoteStore:
         """Replace named graphs atomically: one update request (DROP SILENT + INSERT DATA)."""
         if not writes:
             return 0
+        writes = [w.expanded() for w in writes]
         ops = [f"DROP SILENT GRAPH {ox.NamedNode(w.graph)}" for w in writes]
         if self.dialect == "virtuoso":
             total = sum(len(w.triples) for w in writes)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-from rdflib.term import Node
+from rdflib.term import BNode, Node
 
 from theragraph.mapping.base import MappedGraph
 from theragraph.report import Issue
@@ -32,6 +32,14 @@ log = logging.getLogger(__name__)
 _CHUNK = 500
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _SH = "http://www.w3.org/ns/shacl#"
+_CLASSES_USED = f"SELECT DISTINCT ?c WHERE {{ ?s <{_RDF_TYPE}> ?c FILTER(isIRI(?c)) }}"
+_PREDICATES_USED = "SELECT DISTINCT ?p WHERE { ?s ?p ?o }"
+# IRIs the unit references but does not describe (rdf:type objects aside): their stored facts
+# are the unit's neighbourhood
+_REFERENCED = (
+    f"SELECT DISTINCT ?o WHERE {{ ?s ?p ?o FILTER(isIRI(?o) && ?p != <{_RDF_TYPE}>) "
+    "FILTER NOT EXISTS { ?o ?q ?r } }"
+)
 
 
 class _Triggers:
@@ -60,6 +68,15 @@ class _Triggers:
             if pred == _RDF_TYPE and isinstance(t.object, ox.NamedNode):
                 keep |= self.by_class.get(t.object.value, set())
             keep |= self.by_predicate.get(pred, set())
+        return keep
+
+    def relevant_in(self, scratch: ox.Store) -> set[Node]:
+        """Return the shapes whose targets can match in ``scratch`` (two queries, no Python loop)."""
+        keep = set(self.always)
+        for row in scratch.query(_CLASSES_USED):
+            keep |= self.by_class.get(row[0].value, set())
+        for row in scratch.query(_PREDICATES_USED):
+            keep |= self.by_predicate.get(row[0].value, set())
         return keep
 
 
@@ -107,8 +124,12 @@ class IngestValidator:
             },
             key=str,
         )
+        return self._stored_facts(referenced, {g.graph for g in graphs}, store)
+
+    @staticmethod
+    def _stored_facts(referenced: list[ox.NamedNode], own: set[str], store: Store) -> list[ox.Triple]:
+        """Return the stored triples about ``referenced``, except those in the graphs ``own``."""
         # the stored (old) versions of the graphs being validated are not their neighbours
-        own = {g.graph for g in graphs}
         out: list[ox.Triple] = []
         for i in range(0, len(referenced), _CHUNK):
             values = " ".join(str(n) for n in referenced[i : i + _CHUNK])
@@ -139,12 +160,14 @@ class IngestValidator:
         issues: dict[str, list[Issue]] = {g.graph: [] for g in graphs}
         if not graphs:
             return issues
-        neighbours = self.neighbourhood(graphs, store)
-        triples = [t for g in graphs for t in g.triples]
-        keep = self._triggers.relevant(triples) | self._triggers.relevant(neighbours)
+        # the unit goes into the scratch store first; what it uses and references is asked there
+        scratch = _scratch_store(graphs)
+        referenced = sorted((row[0] for row in scratch.query(_REFERENCED)), key=str)
+        neighbours = self._stored_facts(referenced, {g.graph for g in graphs}, store)
+        keep = self._triggers.relevant_in(scratch) | self._triggers.relevant(neighbours)
         if not keep:
             return issues
-        scratch = _scratch_store(triples, neighbours)
+        _load_triples(scratch, neighbours)
         data = DataGraph(scratch, hierarchy=self.hierarchy)
 
         def fallback(nodes: set[Node]) -> list[ValidationResult]:
@@ -168,20 +191,31 @@ class IngestValidator:
         return issues
 
 
-def _scratch_store(*parts: list[ox.Triple]) -> ox.Store:
-    """Return an in-memory store holding ``parts`` in its default graph.
+def _scratch_store(graphs: Sequence[MappedGraph]) -> ox.Store:
+    """Return an in-memory store holding the content of ``graphs`` in its default graph.
 
-    Without blank nodes the triples go through N-Triples (serialised and parsed in Rust, a few
-    times cheaper than a ``Quad`` per triple in Python); ``load`` would rename blank nodes, and
-    results are matched to graphs by their focus nodes, so graphs with blank nodes are copied.
+    Content goes through N-Triples (parsed in Rust, a few times cheaper than a ``Quad`` per triple
+    in Python), as it is when it arrived serialised. ``load`` renames blank nodes, and results are
+    matched to graphs by their focus nodes, so graphs with blank nodes are copied term by term.
     """
     scratch = ox.Store()
-    for triples in parts:
-        if any(isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode) for t in triples):
-            scratch.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
-        elif triples:
-            scratch.load(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format=ox.RdfFormat.N_TRIPLES)
+    text: list[bytes] = []
+    for g in graphs:
+        if g.ntriples is not None and b"_:" not in g.ntriples:
+            text.append(g.ntriples)
+        else:
+            _load_triples(scratch, g.triples)
+    if text:
+        scratch.load(b"".join(text), format=ox.RdfFormat.N_TRIPLES)
     return scratch
+
+
+def _load_triples(scratch: ox.Store, triples: list[ox.Triple]) -> None:
+    """Add ``triples`` to the default graph of ``scratch``, keeping blank nodes as they are."""
+    if any(isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode) for t in triples):
+        scratch.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+    elif triples:
+        scratch.load(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format=ox.RdfFormat.N_TRIPLES)
 
 
 class _Quads:
@@ -204,9 +238,11 @@ def to_issue(result: ValidationResult) -> Issue:
     )
     value = f" (value {result.value.n3()})" if result.value is not None else ""
     path = result.path.n3() if result.path is not None and hasattr(result.path, "n3") else None
+    # a property shape written inline is a blank node whose label changes from run to run
+    shape = "" if isinstance(result.source_shape, BNode) else f"shape {result.source_shape.n3()} — "
     message = (
         f"{result.focus.n3()}{' ' + path if path else ''}: {what}{value}; "
-        f"shape {result.source_shape.n3()} — fix the source record or its mapping"
+        f"{shape}fix the source record or its mapping"
     )
     return Issue(
         code=result.code,

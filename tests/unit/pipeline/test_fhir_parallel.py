@@ -36,6 +36,10 @@ def _write_batch(data: Path) -> None:
     bad = fb.psa("bad-status", "p1", 1.0, "2021-01-01")
     bad["valueQuantity"]["value"] = "not-a-number"  # fails R4B validation
     lines.insert(77, json.dumps(bad))
+    local = fb.psa("local-code", "p2", 1.0, "2021-01-01T08:00:00Z")
+    local["code"]["coding"] = [{"system": "http://lab.example/codes", "code": "TM-0042"}]
+    local["meta"] = {"profile": ["http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-tumor-marker-test"]}
+    lines.insert(120, json.dumps(local))  # R4B-valid, but the shapes report its code's IRI
     # a reference that only the store resolves (a Patient of the earlier run)
     lines.insert(250, json.dumps(fb.psa("old-o1", "old", 4.2, "2021-05-05T08:00:00Z")))
     lines.insert(251, json.dumps(fb.bundle([fb.patient("b1", mrn="MB1"), fb.psa("b1-o", "b1", 3.0, "2021-01-01")])))
@@ -66,6 +70,8 @@ def test_workers_give_the_same_report_and_graphs_as_one_process(tmp_path):
     assert contents[0] == contents[1]
     codes = {i["code"] for f in one["files"] for i in f["issues"]}
     assert {"read.invalid-json", "read.invalid-resource"} <= codes
+    # SHACL ran on the graphs the workers shipped as N-Triples, with the same results
+    assert any(c.startswith("shacl.") for c in codes), codes
     assert "link.dangling-reference" not in codes  # old-o1's patient resolved through the store
-    assert one["graphs_written"] == 40 * 8 + 1 + 2 + 2
+    assert one["graphs_written"] == 40 * 8 + 1 + 2 + 2 + 1  # the local-code warning lands
     assert one["counts"]["deid-dropped.mcode-cancer-patient.name"] == 42
