@@ -1,0 +1,34 @@
+"""SerializedGraph: content shipped as N-Triples, parsed only when Python terms are asked for."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+
+from theragraph.mapping.base import MappedGraph, SerializedGraph
+from theragraph.store.base import GraphWrite
+
+NT = b'<http://e/s> <http://e/p> "x" .\n<http://e/s> <http://e/q> <http://e/o> .\n'
+
+
+def test_bytes_are_used_as_they_are_until_triples_are_read() -> None:
+    graph = SerializedGraph(graph="http://e/g", triples=[], ntriples=NT)
+    assert isinstance(graph, MappedGraph)
+    assert graph.serialized() is NT
+    assert [t.predicate.value for t in graph.triples] == ["http://e/p", "http://e/q"]
+    assert graph.ntriples is None  # the parsed list is the content from now on
+
+
+def test_changes_after_parsing_are_kept() -> None:
+    graph = SerializedGraph(graph="http://e/g", triples=[], ntriples=NT)
+    graph.add(ox.NamedNode("http://e/s"), ox.NamedNode("http://e/r"), ox.Literal("y"))
+    assert len(graph.triples) == 3
+    assert graph.serialized().count(b"\n") == 3
+
+
+def test_graph_write_counts_and_expands_its_serialised_part() -> None:
+    extra = ox.Triple(ox.NamedNode("http://e/g"), ox.NamedNode("http://e/k"), ox.Literal("z"))
+    write = GraphWrite("http://e/g", [extra], ntriples=NT)
+    assert write.size() == 3
+    expanded = write.expanded()
+    assert expanded.ntriples == b"" and len(expanded.triples) == 3
+    assert set(expanded.triples) == {extra, *ox.parse(NT, format=ox.RdfFormat.N_TRIPLES)}
