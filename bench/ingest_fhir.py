@@ -111,7 +111,7 @@ def _install_stage_timers() -> dict[str, list[float]]:
     fhir_parallel._Shipped.unpack = timed("unpack worker graphs", fhir_parallel._Shipped.unpack)
     ingest._unchanged_graphs = timed("unchanged check", ingest._unchanged_graphs)
     ingest.IngestPipeline._validate = timed("SHACL validation", ingest.IngestPipeline._validate)
-    ingest.provenance_triples = timed("provenance", ingest.provenance_triples)
+    ingest.provenance_ntriples = timed("provenance", ingest.provenance_ntriples)
     Ox.replace_graphs = timed("store write (writer thread)", Ox.replace_graphs)
     ingest.IngestPipeline._finish_unit = timed("wait for the writer", ingest.IngestPipeline._finish_unit)
     return totals

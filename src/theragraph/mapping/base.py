@@ -65,6 +65,10 @@ class MappedGraph:
         return ox.serialize(self.triples, format=ox.RdfFormat.N_TRIPLES)
 
 
+def _parse(ntriples: bytes) -> list[ox.Triple]:
+    return [quad.triple for quad in ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)]
+
+
 _TRIPLES_SLOT = MappedGraph.triples  # the dataclass slot, under SerializedGraph's property
 
 
@@ -81,7 +85,7 @@ class SerializedGraph(MappedGraph):
     @property  # type: ignore[override]
     def triples(self) -> list[ox.Triple]:
         if self.ntriples is not None:
-            _TRIPLES_SLOT.__set__(self, list(ox.parse(self.ntriples, format=ox.RdfFormat.N_TRIPLES)))
+            _TRIPLES_SLOT.__set__(self, _parse(self.ntriples))
             self.ntriples = None
         return _TRIPLES_SLOT.__get__(self, MappedGraph)  # type: ignore[no-any-return]
 

@@ -90,6 +90,7 @@ _P_GENERATED_AT = ox.NamedNode(str(PROV.generatedAtTime))
 _P_READER_VERSION = ox.NamedNode(str(TG.readerVersion))
 _P_ABOUT_PATIENT = ox.NamedNode(str(TG.aboutPatient))
 _READER_VERSION = to_literal(__version__)
+_RDF_TYPE_NT = str(RDF_TYPE)
 
 
 @lru_cache(maxsize=64)
@@ -131,12 +132,37 @@ def provenance_triples(graph: MappedGraph, *, generated_at: datetime) -> list[ox
     return triples
 
 
+def provenance_ntriples(graph: MappedGraph, *, generated_at: datetime) -> bytes:
+    """Return :func:`provenance_triples` as N-Triples, formatted without a term per triple.
+
+    Terms are still built (and so checked) once each; the statements are text. ~5x cheaper than
+    the triples, which matters at 9 statements for every graph.
+    """
+    g = str(ox.NamedNode(graph.graph))
+    lines = [
+        f"{g} {_RDF_TYPE_NT} {_C_SOURCE_RECORD_GRAPH} .",
+        f"{g} {_P_SOURCE_KIND} {_string_literal(graph.kind)} .",
+        f"{g} {_P_GENERATED_BY} {g[:-1]}/ingest> .",
+        f"{g} {_P_GENERATED_AT} {_time_literal(generated_at)} .",
+        f"{g} {_P_READER_VERSION} {_READER_VERSION} .",
+        f"{g[:-1]}/ingest> {_RDF_TYPE_NT} {_C_ACTIVITY} .",
+    ]
+    if graph.source_checksum:
+        lines.append(f"{g} {_P_CHECKSUM} {ox.Literal(graph.source_checksum)} .")
+    if graph.mapping_version:
+        lines.append(f"{g} {_P_MAPPING} {_string_literal(graph.mapping_version)} .")
+    if graph.patient:
+        lines.append(f"{g} {_P_ABOUT_PATIENT} {ox.NamedNode(graph.patient)} .")
+    lines.append("")
+    return "\n".join(lines).encode()
+
+
 def _graph_write(graph: MappedGraph, now: datetime) -> GraphWrite:
     """Return the write of a graph with its provenance (serialised content passed on as it is)."""
-    provenance = provenance_triples(graph, generated_at=now)
+    provenance = provenance_ntriples(graph, generated_at=now)
     if graph.ntriples is not None:
-        return GraphWrite(graph.graph, provenance, ntriples=graph.ntriples)
-    return GraphWrite(graph.graph, graph.triples + provenance)
+        return GraphWrite(graph.graph, ntriples=graph.ntriples + provenance)
+    return GraphWrite(graph.graph, graph.triples, ntriples=provenance)
 
 
 def _unchanged_graphs(store: Store, graphs: Sequence[MappedGraph]) -> set[str]:

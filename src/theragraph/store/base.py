@@ -34,7 +34,7 @@ class GraphWrite:
         """Return the write with all its content as ``triples``."""
         if not self.ntriples:
             return self
-        parsed = list(parse(self.ntriples, format=RdfFormat.N_TRIPLES))
+        parsed = [q.triple for q in parse(self.ntriples, format=RdfFormat.N_TRIPLES)]
         return GraphWrite(self.graph, self.triples + parsed)
 
 

@@ -15,6 +15,7 @@ def test_bytes_are_used_as_they_are_until_triples_are_read() -> None:
     assert isinstance(graph, MappedGraph)
     assert graph.serialized() is NT
     assert [t.predicate.value for t in graph.triples] == ["http://e/p", "http://e/q"]
+    assert all(isinstance(t, ox.Triple) for t in graph.triples)
     assert graph.ntriples is None  # the parsed list is the content from now on
 
 
@@ -31,4 +32,5 @@ def test_graph_write_counts_and_expands_its_serialised_part() -> None:
     assert write.size() == 3
     expanded = write.expanded()
     assert expanded.ntriples == b"" and len(expanded.triples) == 3
-    assert set(expanded.triples) == {extra, *ox.parse(NT, format=ox.RdfFormat.N_TRIPLES)}
+    assert all(isinstance(t, ox.Triple) for t in expanded.triples)
+    assert set(expanded.triples) == {extra, *(q.triple for q in ox.parse(NT, format=ox.RdfFormat.N_TRIPLES))}
