@@ -26,6 +26,7 @@ from pydantic import ValidationError
 
 from theragraph.ids import Pseudonymizer
 from theragraph.ingest.fhir_deid import Deidentifier
+from theragraph.ingest.fhir_validate import R4BValidator
 from theragraph.records.fhir import (
     RESOLVED_KEY,
     FailedResource,
@@ -305,6 +306,7 @@ class FhirReader:
         self.index = ReferenceIndex(pseudonymizer, lookup)
         self.deid = Deidentifier(pseudonymizer)
         self.validate = validate
+        self._validator = R4BValidator()
         self._identifiers: dict[str, tuple[str, str]] = {}
         self._keys_by_patient: dict[str, set[str]] = {}
         self._collisions: set[str] = set()
@@ -373,7 +375,7 @@ class FhirReader:
                     resource_type,
                 )
             try:
-                cls.model_validate(resource)
+                self._validator.validate(cls, resource)
             except ValidationError as exc:
                 first = exc.errors()[0]
                 element = ".".join(str(p) for p in (resource_type, *first["loc"]))
