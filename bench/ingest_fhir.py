@@ -5,7 +5,7 @@ Usage: PYTHONPATH=src:. python bench/ingest_fhir.py [--resources 100000] [--out 
 Writes generated NDJSON (synthetic, seeded) to DIR, then times (1) json + R4B model_validate of
 every resource and (2) the full ingest as ``theragraph ingest`` runs it by default (the default
 FHIR handler, SHACL validation of every unit at ingest, on-disk pyoxigraph store; ``--workers``
-as the CLI option), and prints resources/s for both and their ratio, wall and CPU (the CPU of the
+as the CLI option, and by default as many as the CLI takes), and prints resources/s for both and their ratio, wall and CPU (the CPU of the
 worker processes included). ``--stages`` adds per-stage thread-CPU timers (small overhead).
 """
 
@@ -124,11 +124,16 @@ def main() -> None:
     parser.add_argument("--memory", action="store_true", help="in-memory store (isolates store I/O)")
     parser.add_argument("--no-shacl", dest="shacl", action="store_false",
                         help="skip SHACL validation at ingest (the CLI validates by default)")
-    parser.add_argument("--workers", type=int, default=1, help="as `theragraph ingest --workers`")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="as `theragraph ingest --workers` (default: the CLI's default)")
     parser.add_argument("--skip-handler-alone", action="store_true",
                         help="skip the reader + mapper timing without the store")
     parser.add_argument("--stages", action="store_true", help="per-stage thread-CPU timers")
     args = parser.parse_args()
+    if args.workers is None:
+        from theragraph.cli.ingest import default_workers  # noqa: PLC0415
+
+        args.workers = default_workers()
     work = args.out or Path(tempfile.mkdtemp(prefix="tg-bench-fhir-"))
     data = work / "ndjson"
     data.mkdir(parents=True, exist_ok=True)

@@ -53,3 +53,12 @@ def test_cli_exit_1_and_report_codes_for_bad_fhir(tmp_path: Path, secret_env: No
     codes = {(f["path"], i["code"]) for f in files for i in f["issues"]}
     assert ("broken.json", "read.invalid-json") in codes
     assert any(f["path"] == "ok.json" and f["status"] == "ingested" for f in files)
+
+
+def test_default_workers_follow_the_cpus_up_to_a_cap(monkeypatch) -> None:  # noqa: ANN001
+    from theragraph.cli import ingest
+
+    monkeypatch.setattr(ingest.os, "sched_getaffinity", lambda pid: set(range(16)), raising=False)
+    assert ingest.default_workers() == ingest.MAX_DEFAULT_WORKERS
+    monkeypatch.setattr(ingest.os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    assert ingest.default_workers() == 1

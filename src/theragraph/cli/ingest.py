@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
@@ -37,6 +38,19 @@ def print_summary(report: IngestReport) -> None:
         err_console.print(f"  ... and {len(report.failed) - 20} more (see --report)")
 
 
+#: ``--workers`` by default: more rarely pays on one disk, and each worker holds its own memory
+MAX_DEFAULT_WORKERS = 4
+
+
+def default_workers() -> int:
+    """Return the CPUs this process may use, at most :data:`MAX_DEFAULT_WORKERS`."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, MAX_DEFAULT_WORKERS))
+
+
 @app.command("ingest")
 def ingest_command(
     paths: list[Path] = typer.Argument(..., exists=True, help="Files or folders to ingest."),
@@ -44,7 +58,11 @@ def ingest_command(
     report_file: Path | None = typer.Option(
         None, "--report", help="Write the full ingest report as JSON to this file."
     ),
-    workers: int = typer.Option(1, "--workers", min=1, help="Processes reading files in parallel."),
+    workers: int | None = typer.Option(
+        None, "--workers", min=1,
+        help="Processes reading DICOM files and FHIR NDJSON in parallel "
+        f"(default: the CPUs this process may use, at most {MAX_DEFAULT_WORKERS}; small inputs use one).",
+    ),
     on_invalid: str = typer.Option(
         "reject", "--on-invalid",
         help="What to do with a graph that violates the SHACL shapes: reject, quarantine or warn.",
@@ -75,7 +93,7 @@ def ingest_command(
     ctx = IngestContext(
         pseudonymizer=Pseudonymizer(secret),
         root=root,
-        workers=workers,
+        workers=workers if workers is not None else default_workers(),
         issuer_map=settings.issuer_map,
         default_issuer=settings.default_issuer,
         fail_fast=fail_fast,

@@ -53,6 +53,25 @@ def make_store_lookup(store: Store | None) -> Callable[[str, str], tuple[bool, s
     return lookup
 
 
+#: NDJSON below this size is read in this process: forking workers would cost more than they gain
+PARALLEL_MIN_BYTES = 2_000_000
+
+
+def _ndjson_at_least(files: list[Path], size: int) -> bool:
+    """Return True when the NDJSON files among ``files`` hold at least ``size`` bytes."""
+    total = 0
+    for path in files:
+        if total >= size:
+            break
+        try:
+            length = path.stat().st_size
+            if length >= min(size, 65_536) and is_ndjson(path):  # small files are not looked into
+                total += length
+        except OSError:
+            continue  # reported when the file is read
+    return total >= size
+
+
 def _mapping_failed(rel: str, location: str, error: str) -> FileOutcome:
     return FileOutcome(
         path=rel, status="failed", kind="fhir",
@@ -69,7 +88,10 @@ class FhirHandler:
     # the first pass's index), so the pipeline may write unit N while this reads unit N+1
     overlaps_writes = True
 
-    def __init__(self, *, batch_size: int = 10_000, validate: bool = True) -> None:
+    def __init__(
+        self, *, batch_size: int = 10_000, validate: bool = True,
+        parallel_min_bytes: int = PARALLEL_MIN_BYTES,
+    ) -> None:
         """Create the handler.
 
         Args:
@@ -78,7 +100,9 @@ class FhirHandler:
                 100,000 resources 2,500 -> 10,000 halved the compaction CPU and cut the total
                 CPU by 17 %, for ~200 MB more memory).
             validate: validate each resource with the R4B models (off only for benchmarks).
+            parallel_min_bytes: NDJSON needed before ``ctx.workers`` processes are started.
         """
+        self.parallel_min_bytes = parallel_min_bytes
         self.batch_size = batch_size
         self.validate = validate
 
@@ -129,7 +153,7 @@ class FhirHandler:
         mapper = FhirMapper(count=ctx.count)
         with ExitStack() as stack:
             pool = None
-            if ctx.workers > 1 and files:
+            if ctx.workers > 1 and _ndjson_at_least(files, self.parallel_min_bytes):
                 pool = stack.enter_context(ParallelNdjson(reader, mapper, ctx.workers, fail_fast=ctx.fail_fast))
             yield from self._map_files(files, ctx, reader, mapper, pool, progress)
 

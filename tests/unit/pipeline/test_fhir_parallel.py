@@ -20,7 +20,7 @@ SECRET = b"parallel-secret-0123456789abcdef"
 
 def _ingest(store: OxigraphStore, data: Path, workers: int) -> IngestReport:
     ctx = IngestContext(pseudonymizer=Pseudonymizer(SECRET), root=data, workers=workers)
-    pipeline = IngestPipeline(store, ctx, handlers=[FhirHandler(batch_size=150)],
+    pipeline = IngestPipeline(store, ctx, handlers=[FhirHandler(batch_size=150, parallel_min_bytes=0)],
                               validator=make_ingest_validator())
     return pipeline.run([data])
 
@@ -75,3 +75,24 @@ def test_workers_give_the_same_report_and_graphs_as_one_process(tmp_path):
     assert "link.dangling-reference" not in codes  # old-o1's patient resolved through the store
     assert one["graphs_written"] == 40 * 8 + 1 + 2 + 2 + 1  # the local-code warning lands
     assert one["counts"]["deid-dropped.mcode-cancer-patient.name"] == 42
+
+
+def test_workers_start_only_for_enough_ndjson(tmp_path, monkeypatch):  # noqa: ANN001
+    from theragraph.pipeline import fhir_source
+
+    started: list[int] = []
+    real = fhir_source.ParallelNdjson
+
+    def spy(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        started.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(fhir_source, "ParallelNdjson", spy)
+    data = tmp_path / "data"
+    _write_batch(data)  # ~100 kB of NDJSON
+    for threshold, expected in ((fhir_source.PARALLEL_MIN_BYTES, 0), (50_000, 1)):
+        started.clear()
+        store = OxigraphStore(None)
+        ctx = IngestContext(pseudonymizer=Pseudonymizer(SECRET), root=data, workers=2)
+        IngestPipeline(store, ctx, handlers=[FhirHandler(parallel_min_bytes=threshold)]).run([data])
+        assert len(started) == expected, threshold
