@@ -29,6 +29,9 @@ from theragraph.records.fhir import FailedResource, FhirRecord
 from theragraph.report import Issue
 
 CHUNK_LINES = 200
+#: chunks submitted ahead of the one being consumed: enough for the workers to read on while the
+#: parent validates a unit and waits for its write (~10,000 lines, ~20 MB of results)
+AHEAD_CHUNKS = 50
 
 
 @dataclass(slots=True)
@@ -155,7 +158,7 @@ class ParallelNdjson:
                 if len(chunk) >= CHUNK_LINES:
                     pending.append(self._pool.submit(_map_lines, chunk))
                     chunk = []
-                    while len(pending) > 2 * self.workers:
+                    while len(pending) > max(AHEAD_CHUNKS, 2 * self.workers):
                         yield from self._collect(pending.popleft(), count)
         if chunk:
             pending.append(self._pool.submit(_map_lines, chunk))
