@@ -201,8 +201,9 @@ def _scratch_store(graphs: Sequence[MappedGraph]) -> ox.Store:
     scratch = ox.Store()
     text: list[bytes] = []
     for g in graphs:
-        if g.ntriples is not None and b"_:" not in g.ntriples:
-            text.append(g.ntriples)
+        data = g.serialized()
+        if b"_:" not in data:  # no blank node (or a literal that looks like one: copied too)
+            text.append(data)
         else:
             _load_triples(scratch, g.triples)
     if text:
