@@ -198,6 +198,7 @@ class _PendingUnit:
     rejected: dict[str, list[Issue]] = field(default_factory=dict)
     quarantined: list[GraphWrite] = field(default_factory=list)
     future: Future[int] | None = None
+    facts: ox.Store | None = None  # what its validation saw (the next unit's may read them)
 
 
 class IngestPipeline:
@@ -269,8 +270,8 @@ class IngestPipeline:
         groups = self.classify(files, report)
         tick(len(files) - sum(len(v) for v in groups.values()))
         # One writer thread: pyoxigraph releases the GIL while it writes, so a handler that allows
-        # it reads and maps unit N+1 while unit N is written. Each unit is still one transaction,
-        # and unit N+1 is validated only after unit N has landed (it may reference unit N).
+        # it reads, maps and validates unit N+1 while unit N is written (each unit still lands
+        # whole; N+1's validation sees N's facts through the validator, see _run_handler).
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="theragraph-write") as writer:
             for handler in self.handlers:
                 chunk = groups.get(handler.kind) or []
@@ -292,10 +293,18 @@ class IngestPipeline:
         pending: _PendingUnit | None = None
         try:
             for unit in handler.ingest(chunk, self.ctx, tick):
+                # Unit N+1 is validated while unit N is written, against the store plus the facts
+                # N's validation saw; unless N had graphs that will not land (their facts would
+                # count), then after N landed.
+                early = pending is not None and pending.facts is not None and not (
+                    pending.rejected or pending.quarantined)
+                if pending is not None and not early:
+                    pending, done = None, pending
+                    self._finish_unit(done, report)
+                started = self._start_unit(unit, writer, unwritten=pending.facts if pending else None)
                 if pending is not None:
                     pending, done = None, pending
                     self._finish_unit(done, report)
-                started = self._start_unit(unit, writer)
                 if overlap:
                     pending = started
                 else:
@@ -320,25 +329,38 @@ class IngestPipeline:
             self._quarantine = quarantine_store_for(self.store)
         return self._quarantine
 
-    def _validate(self, graphs: Sequence[MappedGraph]) -> dict[str, list[Issue]]:
-        """Validate a unit's graphs, in one pass when the validator can (much cheaper)."""
+    def _validate(
+        self, graphs: Sequence[MappedGraph], unwritten: ox.Store | None = None
+    ) -> tuple[dict[str, list[Issue]], ox.Store | None]:
+        """Validate a unit's graphs, in one pass when the validator can (much cheaper).
+
+        Returns the issues and, from a validator that offers ``validate_unit_facts``, the facts
+        it saw (see :meth:`_run_handler`); ``unwritten``: the previous unit's, not written yet.
+        """
         if self.validator is None:
-            return {}
+            return {}, None
+        with_facts = getattr(self.validator, "validate_unit_facts", None)
+        if with_facts is not None:
+            return with_facts(graphs, self.store, unwritten)  # type: ignore[no-any-return]
         validate_unit = getattr(self.validator, "validate_unit", None)
         if validate_unit is not None:
-            return validate_unit(graphs, self.store)
-        return {g.graph: self.validator.validate_graph(g, self.store) for g in graphs}
+            return validate_unit(graphs, self.store), None
+        return {g.graph: self.validator.validate_graph(g, self.store) for g in graphs}, None
 
-    def _start_unit(self, unit: IngestUnit, writer: ThreadPoolExecutor) -> _PendingUnit:
+    def _start_unit(
+        self, unit: IngestUnit, writer: ThreadPoolExecutor, *, unwritten: ox.Store | None = None
+    ) -> _PendingUnit:
         """Check, validate and add provenance to a unit's graphs; submit its write to ``writer``.
 
-        The store must already hold the previous unit (validation and the unchanged check read it).
+        The store must hold the units before, except the one whose facts are ``unwritten``
+        (validation and the unchanged check read the store). Writes run in submission order.
         """
         now = datetime.now(UTC)
         pending = _PendingUnit(unit)
         unchanged_before = _unchanged_graphs(self.store, unit.graphs)
         # unchanged graphs were valid when they landed: only new content is validated
-        unit_issues = self._validate([g for g in unit.graphs if g.graph not in unchanged_before])
+        unit_issues, pending.facts = self._validate(
+            [g for g in unit.graphs if g.graph not in unchanged_before], unwritten)
         for graph in unit.graphs:
             if self.validator is not None:
                 problems = unit_issues.get(graph.graph, [])

@@ -127,8 +127,11 @@ class IngestValidator:
         return self._stored_facts(referenced, {g.graph for g in graphs}, store)
 
     @staticmethod
-    def _stored_facts(referenced: list[ox.NamedNode], own: set[str], store: Store) -> list[ox.Triple]:
-        """Return the stored triples about ``referenced``, except those in the graphs ``own``."""
+    def _stored_facts(
+        referenced: list[ox.NamedNode], own: set[str], store: Store, unwritten: ox.Store | None = None
+    ) -> list[ox.Triple]:
+        """Return the stored triples about ``referenced``, except those in the graphs ``own``,
+        and those in ``unwritten`` (the facts of a unit validated but not written yet)."""
         # the stored (old) versions of the graphs being validated are not their neighbours
         out: list[ox.Triple] = []
         for i in range(0, len(referenced), _CHUNK):
@@ -140,7 +143,10 @@ class IngestValidator:
             out.extend(
                 ox.Triple(r["s"], r["p"], r["o"]) for r in rows if r["g"].value not in own
             )
-        return out
+            if unwritten is not None:
+                rows = unwritten.query(f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} ?s ?p ?o }}")
+                out.extend(ox.Triple(r["s"], r["p"], r["o"]) for r in rows)
+        return list(dict.fromkeys(out)) if unwritten is not None else out
 
     def validate_graph(self, graph: MappedGraph, store: Store) -> list[Issue]:
         """Return one issue per SHACL result about a node described in ``graph``.
@@ -157,17 +163,28 @@ class IngestValidator:
         stored facts about what they reference. A result belongs to every graph that describes
         its focus node (e.g. a patient-level result to each graph that states the patient).
         """
+        return self.validate_unit_facts(graphs, store)[0]
+
+    def validate_unit_facts(
+        self, graphs: Sequence[MappedGraph], store: Store, unwritten: ox.Store | None = None
+    ) -> tuple[dict[str, list[Issue]], ox.Store]:
+        """:meth:`validate_unit`, seeing also the ``unwritten`` facts of the previous unit.
+
+        Returns the issues and the facts this validation saw (the unit and its neighbourhood):
+        passed as ``unwritten`` to the next unit's validation, they let the pipeline validate
+        that unit while this one is still being written.
+        """
         issues: dict[str, list[Issue]] = {g.graph: [] for g in graphs}
-        if not graphs:
-            return issues
         # the unit goes into the scratch store first; what it uses and references is asked there
         scratch = _scratch_store(graphs)
+        if not graphs:
+            return issues, scratch
         referenced = sorted((row[0] for row in scratch.query(_REFERENCED)), key=str)
-        neighbours = self._stored_facts(referenced, {g.graph for g in graphs}, store)
+        neighbours = self._stored_facts(referenced, {g.graph for g in graphs}, store, unwritten)
         keep = self._triggers.relevant_in(scratch) | self._triggers.relevant(neighbours)
-        if not keep:
-            return issues
         _load_triples(scratch, neighbours)
+        if not keep:
+            return issues, scratch
         data = DataGraph(scratch, hierarchy=self.hierarchy)
 
         def fallback(nodes: set[Node]) -> list[ValidationResult]:
@@ -180,7 +197,7 @@ class IngestValidator:
         shapes = _Subset(self.shapes, keep)
         report = FastEngine(shapes, data, fallback=fallback, workers=1).validate()  # type: ignore[arg-type]
         if not report.results:
-            return issues
+            return issues, scratch
         owners: dict[Node, list[str]] = {}
         for g in graphs:
             for subject in {t.subject for t in g.triples}:  # a few subjects, many triples
@@ -188,7 +205,7 @@ class IngestValidator:
         for result in report.results:
             for graph_iri in owners.get(result.focus, ()):
                 issues[graph_iri].append(to_issue(result))
-        return issues
+        return issues, scratch
 
 
 def _scratch_store(graphs: Sequence[MappedGraph]) -> ox.Store:

@@ -1,0 +1,104 @@
+"""Unit N+1 is validated while unit N is written, and sees N's facts as if they had landed."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from theragraph.ids import Pseudonymizer
+from theragraph.mapping.base import RDF_TYPE, MappedGraph
+from theragraph.pipeline.ingest import IngestPipeline
+from theragraph.pipeline.sources import IngestContext, IngestUnit
+from theragraph.report import FileOutcome
+from theragraph.store.oxigraph import OxigraphStore
+from theragraph.validate.ingest import IngestValidator
+
+EX = "https://example.org/"
+SHAPES = f"""
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+<{EX}ObsShape> a sh:NodeShape ; sh:targetClass <{EX}Obs> ;
+    sh:property [ sh:path <{EX}subject> ; sh:minCount 1 ; sh:class <{EX}Patient> ] .
+"""
+
+
+def _graph(name: str, cls: str, subject: str | None = None) -> MappedGraph:
+    node = ox.NamedNode(EX + name)
+    graph = MappedGraph(graph=f"https://w3id.org/theragraph/graph/test/{name}", kind="test")
+    graph.add(node, RDF_TYPE, ox.NamedNode(EX + cls))
+    if subject is not None:
+        graph.add(node, ox.NamedNode(EX + "subject"), ox.NamedNode(EX + subject))
+    return graph
+
+
+class TwoUnits:
+    """Unit 1: patients (and, with ``bad``, an invalid observation); unit 2: their observations."""
+
+    kind = "test"
+    overlaps_writes = True
+
+    def __init__(self, *, bad: bool = False) -> None:
+        self.bad = bad
+
+    def sniff(self, path: Path, head: bytes) -> bool:
+        return True
+
+    def ingest(self, files: list[Path], ctx: IngestContext, progress: Callable[[int], None]) -> Iterator[IngestUnit]:
+        first = [_graph(f"p{i}", "Patient") for i in range(3)]
+        if self.bad:
+            first.append(_graph("orphan", "Obs", subject="nobody"))
+        second = [_graph(f"o{i}", "Obs", subject=f"p{i}") for i in range(3)]
+        for graphs in (first, second):
+            yield IngestUnit(graphs, [FileOutcome(path="x", status="ingested", kind="test",
+                                                  graphs=[g.graph for g in graphs])])
+        progress(len(files))
+
+
+def _pipeline(tmp_path: Path, handler: TwoUnits, events: list[str]) -> tuple[IngestPipeline, OxigraphStore]:
+    shapes = tmp_path / "shapes.ttl"
+    shapes.write_text(SHAPES)
+    validator = IngestValidator([shapes])
+    store = OxigraphStore(tmp_path / "store")
+    write, check = store.replace_graphs, validator.validate_unit_facts
+
+    def slow_write(writes):  # noqa: ANN001, ANN202
+        time.sleep(0.3)  # the first unit is still being written when the second is validated
+        result = write(writes)
+        events.append(f"written {len(writes)}")
+        return result
+
+    def noted_check(graphs, st, unwritten=None):  # noqa: ANN001, ANN202
+        events.append(f"validate {len(graphs)} {'with' if unwritten is not None else 'without'} unwritten")
+        return check(graphs, st, unwritten)
+
+    store.replace_graphs = slow_write  # type: ignore[method-assign]
+    validator.validate_unit_facts = noted_check  # type: ignore[method-assign]
+    ctx = IngestContext(pseudonymizer=Pseudonymizer(b"early-secret-0123456789abcdef"), root=tmp_path)
+    return IngestPipeline(store, ctx, handlers=[handler], validator=validator), store
+
+
+def test_the_next_unit_is_validated_during_the_write_and_sees_the_unwritten_facts(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "f").write_text("x")
+    events: list[str] = []
+    pipeline, store = _pipeline(tmp_path, TwoUnits(), events)
+    report = pipeline.run([tmp_path / "in"])
+    assert events == ["validate 3 without unwritten", "validate 3 with unwritten", "written 3", "written 3"]
+    assert not [i for f in report.files for i in f.issues]  # the patients of unit 1 were seen
+    assert report.graphs_written == 6
+    store.close()
+
+
+def test_after_a_rejected_graph_the_next_unit_waits_for_the_write(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "f").write_text("x")
+    events: list[str] = []
+    pipeline, store = _pipeline(tmp_path, TwoUnits(bad=True), events)
+    report = pipeline.run([tmp_path / "in"])
+    # the orphan is rejected, so unit 1's facts are not unit 2's: it waits for unit 1 to land
+    assert events == ["validate 4 without unwritten", "written 3", "validate 3 without unwritten", "written 3"]
+    assert report.graphs_written == 6
+    assert {(i.code, i.severity) for f in report.files for i in f.issues} == {("shacl.class", "error")}
+    store.close()
