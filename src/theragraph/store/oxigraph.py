@@ -8,7 +8,8 @@ A crash leaves each named graph as it was or complete:
   here (bench/RESULTS.md). The bulk loader is not atomic, so the new graphs' IRIs are first written
   to an fsynced journal in the store folder, and the journal is removed once the load returned.
   Opening a store whose journal survived a crash drops those graphs: they are absent again, as
-  before the write, and the next ingest writes them whole.
+  before the write, and the next ingest writes them whole. A read-only open does this first too,
+  unless a writer holds the store (then the journal is its load in progress).
 
 In-memory stores (tests) use one transactional load.
 """
@@ -82,6 +83,38 @@ def _fsync_dir(path: Path | None) -> None:
         os.close(fd)
 
 
+def _roll_back(store: ox.Store, path: Path) -> None:
+    """Drop the graphs named by the journal in ``path`` (if any) from ``store``; remove it."""
+    journal = path / JOURNAL_NAME
+    if not journal.exists():
+        return
+    graphs = [line for line in journal.read_text().splitlines() if line]
+    log.warning("the store at %s was closed during a write: removing its %d incomplete new "
+                "graphs (ingest their files again)", path, len(graphs))
+    if graphs:
+        store.update(" ;\n".join(f"DROP SILENT GRAPH {ox.NamedNode(g)}" for g in graphs))
+        store.flush()
+    journal.unlink()
+    _fsync_dir(path)
+
+
+def _roll_back_if_unlocked(path: Path) -> None:
+    """Before a read-only open: roll back an interrupted bulk load unless a writer holds the store.
+
+    A writer that holds it is loading those graphs right now (a reader may see part of them, as
+    it may see any write in progress); otherwise the journal is a crash's, and is undone here.
+    """
+    try:
+        writable = ox.Store(str(path))
+    except (OSError, RuntimeError):
+        log.warning("the store at %s is being written by another process", path)
+        return
+    try:
+        _roll_back(writable, path)
+    finally:
+        del writable  # RocksDB closes with the last reference: the read-only open follows
+
+
 class OxigraphStore:
     """A :class:`~theragraph.store.base.Store` backed by ``pyoxigraph.Store``."""
 
@@ -101,6 +134,8 @@ class OxigraphStore:
             if self.path is None:
                 self._store = ox.Store()
             elif read_only:
+                if (self.path / JOURNAL_NAME).exists():
+                    _roll_back_if_unlocked(self.path)
                 self._store = ox.Store.read_only(str(self.path))
             else:
                 self.path.mkdir(parents=True, exist_ok=True)
@@ -121,16 +156,8 @@ class OxigraphStore:
 
     def _roll_back_bulk_load(self) -> None:
         """Drop the graphs of a bulk load that a crash interrupted (its journal survived)."""
-        if not self._journal.exists():
-            return
-        graphs = [line for line in self._journal.read_text().splitlines() if line]
-        log.warning("the store at %s was closed during a write: removing its %d incomplete new "
-                    "graphs (ingest their files again)", self.path, len(graphs))
-        if graphs:
-            self.delete_graphs(graphs)
-            self._store.flush()
-        self._journal.unlink()
-        _fsync_dir(self.path)
+        assert self.path is not None
+        _roll_back(self._store, self.path)
 
     def _bulk_load(self, trig: bytes, graphs: list[str]) -> None:
         """Load new graphs with the bulk loader, made crash-safe by the journal."""

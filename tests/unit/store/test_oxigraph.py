@@ -112,3 +112,27 @@ def test_a_failing_bulk_load_leaves_no_part_of_its_graphs(tmp_path):
         store._bulk_load(good + b"<https://example.org/g> { this is not TriG }", ["https://example.org/g"])
     assert store.count_quads() == 0
     assert not (tmp_path / "s" / JOURNAL_NAME).exists()
+
+
+def test_a_read_only_open_rolls_back_a_crashed_bulk_load_first(tmp_path):
+    store = OxigraphStore(tmp_path / "s")
+    store.replace_graphs([GraphWrite("https://example.org/old", _about("https://example.org/o", 2))])
+    store.raw.bulk_load(b"<https://example.org/new> { <https://example.org/n> <https://example.org/p> 1 . }",
+                        format=ox.RdfFormat.TRIG)
+    (tmp_path / "s" / JOURNAL_NAME).write_text("https://example.org/new\n")
+    store.close()
+    reader = OxigraphStore(tmp_path / "s", read_only=True)  # e.g. `theragraph query` after a crash
+    assert reader.named_graphs() == ["https://example.org/old"]
+    assert not (tmp_path / "s" / JOURNAL_NAME).exists()
+    reader.close()
+
+
+def test_a_read_only_open_beside_a_writer_leaves_its_journal(tmp_path):
+    writer = OxigraphStore(tmp_path / "s")  # holds the lock, as a running ingest does
+    writer.replace_graphs([GraphWrite("https://example.org/old", _about("https://example.org/o", 1))])
+    (tmp_path / "s" / JOURNAL_NAME).write_text("https://example.org/loading\n")
+    reader = OxigraphStore(tmp_path / "s", read_only=True)
+    assert (tmp_path / "s" / JOURNAL_NAME).exists()  # the writer's load in progress is not undone
+    reader.close()
+    (tmp_path / "s" / JOURNAL_NAME).unlink()
+    writer.close()
