@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pyoxigraph as ox
+from rdflib import URIRef
 
 from theragraph.mapping.base import MappedGraph, SerializedGraph
 from theragraph.store.base import GraphWrite
@@ -34,3 +35,14 @@ def test_graph_write_counts_and_expands_its_serialised_part() -> None:
     assert expanded.ntriples == b"" and len(expanded.triples) == 3
     assert all(isinstance(t, ox.Triple) for t in expanded.triples)
     assert set(expanded.triples) == {extra, *(q.triple for q in ox.parse(NT, format=ox.RdfFormat.N_TRIPLES))}
+
+
+def test_subjects_read_off_the_text_equal_the_parsed_ones() -> None:
+    from theragraph.validate.ingest import _subjects  # noqa: PLC0415
+
+    text = (b'<http://e/s> <http://e/p> "a \\u00e9 <http://e/x> " .\n'
+            b'<http://e/t%C3%A9> <http://e/q> <http://e/o> .\n')
+    shipped = SerializedGraph(graph="http://e/g", triples=[], ntriples=text)
+    plain = MappedGraph(graph="http://e/g", triples=[q.triple for q in ox.parse(text, format=ox.RdfFormat.N_TRIPLES)])
+    assert _subjects(shipped) == _subjects(plain) == {URIRef("http://e/s"), URIRef("http://e/t%C3%A9")}
+    assert shipped.ntriples is not None  # nothing was parsed
