@@ -66,7 +66,7 @@ class MappedGraph:
 
 
 def _parse(ntriples: bytes) -> list[ox.Triple]:
-    return [quad.triple for quad in ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)]
+    return [quad.triple for quad in ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES, lenient=True)]
 
 
 _TRIPLES_SLOT = MappedGraph.triples  # the dataclass slot, under SerializedGraph's property

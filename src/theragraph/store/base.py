@@ -19,7 +19,8 @@ class GraphWrite:
 
     The content is ``triples`` plus ``ntriples``: triples already serialised as N-Triples (a
     graph mapped in a worker process arrives so; a store that writes text uses the bytes as they
-    are, instead of parsing them into Python terms and serialising them again).
+    are, instead of parsing them into Python terms and serialising them again). ``ntriples`` must
+    come from pyoxigraph's serialiser or from checked terms: it is read without IRI checks.
     """
 
     graph: str
@@ -34,7 +35,7 @@ class GraphWrite:
         """Return the write with all its content as ``triples``."""
         if not self.ntriples:
             return self
-        parsed = [q.triple for q in parse(self.ntriples, format=RdfFormat.N_TRIPLES)]
+        parsed = [q.triple for q in parse(self.ntriples, format=RdfFormat.N_TRIPLES, lenient=True)]
         return GraphWrite(self.graph, self.triples + parsed)
 
 

@@ -234,7 +234,8 @@ def _scratch_store(graphs: Sequence[MappedGraph]) -> ox.Store:
         else:
             _load_triples(scratch, g.triples)
     if text:
-        scratch.load(b"".join(text), format=ox.RdfFormat.N_TRIPLES)
+        # lenient: serialised by pyoxigraph from checked terms; IRI checks were a third of the load
+        scratch.load(b"".join(text), format=ox.RdfFormat.N_TRIPLES, lenient=True)
     return scratch
 
 
@@ -243,7 +244,8 @@ def _load_triples(scratch: ox.Store, triples: list[ox.Triple]) -> None:
     if any(isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode) for t in triples):
         scratch.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
     elif triples:
-        scratch.load(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format=ox.RdfFormat.N_TRIPLES)
+        scratch.load(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format=ox.RdfFormat.N_TRIPLES,
+                     lenient=True)
 
 
 class _Quads:
