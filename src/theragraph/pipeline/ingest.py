@@ -302,12 +302,11 @@ class IngestPipeline:
                     pending, done = None, pending
                     self._finish_unit(done, report)
                 started = self._start_unit(unit, writer, unwritten=pending.facts if pending else None)
-                if pending is not None:
-                    pending, done = None, pending
+                # N+1 is the pending unit before N is finished: should that fail, N+1 is still reported
+                done, pending = pending, started if overlap else None
+                if done is not None:
                     self._finish_unit(done, report)
-                if overlap:
-                    pending = started
-                else:
+                if not overlap:
                     self._finish_unit(started, report)
             if pending is not None:
                 pending, done = None, pending
