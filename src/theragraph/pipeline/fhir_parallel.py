@@ -7,7 +7,7 @@ resolution, de-identification) and maps a chunk of lines and sends the graphs ba
 (:class:`SerializedGraph`): SHACL validation and the store write read the bytes as they are.
 Workers have no store: a line with a reference that only the store can resolve (a record of an
 earlier run) comes back unread and the parent reads it. Results come back in file order, with at
-most a few chunks in flight (bounded memory).
+most ``AHEAD_CHUNKS`` chunks in flight (bounded memory).
 """
 
 from __future__ import annotations
