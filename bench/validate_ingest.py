@@ -3,7 +3,7 @@
 Writes a cohort with ``theragraph synth`` (unless ``--cohort`` names one), then ingests it twice
 into fresh stores in the same process: once with validation (the default ``reject`` mode, the
 shapes in ``shapes/``) and once without. Prints wall and CPU seconds of both runs, the seconds
-spent inside the validator (timed around ``validate_unit``) and two shares:
+spent inside the validator (timed around ``validate_unit_facts``) and two shares:
 
 - ``validator share`` = validator seconds / ingest seconds with validation;
 - ``overhead share``  = (with - without) / with (noisier: two runs on a shared machine).
@@ -39,17 +39,17 @@ def ingest(cohort: Path, store_dir: Path, *, validate: bool) -> tuple[float, flo
     validator = make_ingest_validator() if validate else None
     spent = [0.0]
     if validator is not None:
-        # the pipeline validates each unit's graphs in one pass (validate_unit)
-        inner = validator.validate_unit
+        # the pipeline validates each unit's graphs in one pass (validate_unit_facts)
+        inner = validator.validate_unit_facts
 
-        def timed(graphs, db):  # type: ignore[no-untyped-def]
+        def timed(graphs, db, unwritten=None):  # type: ignore[no-untyped-def]
             t = time.perf_counter()
             try:
-                return inner(graphs, db)
+                return inner(graphs, db, unwritten)
             finally:
                 spent[0] += time.perf_counter() - t
 
-        validator.validate_unit = timed  # type: ignore[method-assign]
+        validator.validate_unit_facts = timed  # type: ignore[method-assign]
     ctx = IngestContext(pseudonymizer=Pseudonymizer(SECRET), root=cohort, issuer_map=ISSUER)
     pipeline = IngestPipeline(store, ctx, validator=validator, on_invalid="reject")
     t0, c0 = time.perf_counter(), time.process_time()
