@@ -60,18 +60,8 @@ class _Triggers:
                 else:  # sh:targetNode, SPARQL-based targets: always run
                     self.always.add(shape.node)
 
-    def relevant(self, triples: list[ox.Triple]) -> set[Node]:
-        """Return the shapes whose targets can match in ``triples``."""
-        keep = set(self.always)
-        for t in triples:
-            pred = t.predicate.value
-            if pred == _RDF_TYPE and isinstance(t.object, ox.NamedNode):
-                keep |= self.by_class.get(t.object.value, set())
-            keep |= self.by_predicate.get(pred, set())
-        return keep
-
     def relevant_in(self, scratch: ox.Store) -> set[Node]:
-        """Return the shapes whose targets can match in ``scratch`` (two queries, no Python loop)."""
+        """Return the shapes whose targets can match in ``scratch`` (two queries)."""
         keep = set(self.always)
         for row in scratch.query(_CLASSES_USED):
             keep |= self.by_class.get(row[0].value, set())
@@ -112,19 +102,15 @@ class IngestValidator:
 
     def neighbourhood(self, graphs: Sequence[MappedGraph], store: Store) -> list[ox.Triple]:
         """Return the triples of other named graphs about the IRIs ``graphs`` reference."""
-        subjects = {t.subject for g in graphs for t in g.triples}
-        referenced = sorted(
-            {
-                t.object
-                for g in graphs
-                for t in g.triples
-                if isinstance(t.object, ox.NamedNode)
-                and t.object not in subjects
-                and t.predicate.value != "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-            },
-            key=str,
-        )
-        return self._stored_facts(referenced, {g.graph for g in graphs}, store)
+        return self._neighbours(_scratch_store(graphs), graphs, store)
+
+    def _neighbours(
+        self, scratch: ox.Store, graphs: Sequence[MappedGraph], store: Store,
+        unwritten: ox.Store | None = None,
+    ) -> list[ox.Triple]:
+        """The neighbourhood of ``graphs``, found in ``scratch`` (their content, nothing else)."""
+        referenced = sorted((row[0] for row in scratch.query(_REFERENCED)), key=str)
+        return self._stored_facts(referenced, {g.graph for g in graphs}, store, unwritten)
 
     @staticmethod
     def _stored_facts(
@@ -179,10 +165,9 @@ class IngestValidator:
         scratch = _scratch_store(graphs)
         if not graphs:
             return issues, scratch
-        referenced = sorted((row[0] for row in scratch.query(_REFERENCED)), key=str)
-        neighbours = self._stored_facts(referenced, {g.graph for g in graphs}, store, unwritten)
-        keep = self._triggers.relevant_in(scratch) | self._triggers.relevant(neighbours)
+        neighbours = self._neighbours(scratch, graphs, store, unwritten)
         _load_triples(scratch, neighbours)
+        keep = self._triggers.relevant_in(scratch)
         if not keep:
             return issues, scratch
         data = DataGraph(scratch, hierarchy=self.hierarchy)
