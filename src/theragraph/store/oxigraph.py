@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 
 #: lists the graphs of a bulk load in progress (removed when it returned; see the module doc)
 JOURNAL_NAME = "theragraph-bulk-load.journal"
+#: graphs remembered by a store opened empty before it asks the store instead (bounded memory)
+KNOWN_GRAPHS_MAX = 1_000_000
 
 _DUMP_FORMATS = {"nq": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG}
 
@@ -148,6 +150,12 @@ class OxigraphStore:
             ) from exc
         if self.path is not None and not read_only:
             self._roll_back_bulk_load()
+        # The graphs of a store opened empty and written only through this object (a writable
+        # store holds RocksDB's lock: no other process writes), so existing_graphs need not ask
+        # the store (a key lookup per graph, ~10 us, twice per graph written). None: ask it.
+        self._known: set[str] | None = None
+        if not read_only and next(iter(self._store.named_graphs()), None) is None:
+            self._known = set()
 
     @property
     def _journal(self) -> Path:
@@ -180,7 +188,21 @@ class OxigraphStore:
     @property
     def raw(self) -> ox.Store:
         """The underlying pyoxigraph store (for the store layer and its peers only)."""
+        self._known = None  # its writes would not be seen
         return self._store
+
+    def _note_graphs(self, writes: Sequence[GraphWrite]) -> None:
+        """Remember which graphs ``writes`` left in the store (see ``_known``)."""
+        known = self._known
+        if known is None:
+            return
+        for write in writes:
+            if write.triples or write.ntriples:
+                known.add(write.graph)
+            else:  # replaced by nothing: dropped
+                known.discard(write.graph)
+        if len(known) > KNOWN_GRAPHS_MAX:
+            self._known = None
 
     def replace_graphs(self, writes: Sequence[GraphWrite]) -> int:
         """Replace named graphs; each graph is replaced atomically.
@@ -204,15 +226,25 @@ class OxigraphStore:
                 self._store.load(_trig(fresh), format=ox.RdfFormat.TRIG, lenient=True)
             if existing:
                 self._store.update(_replace_update(existing))
-        except (OSError, SyntaxError) as exc:
-            raise StoreError(f"write failed: {exc}", code="store.write-failed") from exc
+        except BaseException as exc:
+            self._known = None  # what landed is the store's to say
+            if isinstance(exc, (OSError, SyntaxError)):
+                raise StoreError(f"write failed: {exc}", code="store.write-failed") from exc
+            raise
+        self._note_graphs(writes)
         return total
 
     def delete_graphs(self, graphs: Iterable[str]) -> None:
         """Delete named graphs in one transaction."""
+        graphs = list(graphs)
         ops = [f"DROP SILENT GRAPH <{ox.NamedNode(g).value}>" for g in graphs]
         if ops:
-            self._store.update(" ;\n".join(ops))
+            try:
+                self._store.update(" ;\n".join(ops))
+            except BaseException:
+                self._known = None
+                raise
+            self._note_graphs([GraphWrite(g) for g in graphs])
 
     def query(
         self,
@@ -246,6 +278,7 @@ class OxigraphStore:
 
     def update(self, sparql: str) -> None:
         """Run a SPARQL Update in one transaction."""
+        self._known = None  # an update may add or drop any graph
         try:
             self._store.update(sparql)
         except SyntaxError as exc:
@@ -265,6 +298,9 @@ class OxigraphStore:
     def existing_graphs(self, graphs: Iterable[str]) -> set[str]:
         """Return those of ``graphs`` the store knows (one key lookup each; an empty graph made by
         ``CREATE GRAPH`` counts too, which the protocol allows)."""
+        known = self._known
+        if known is not None:
+            return {g for g in graphs if g in known}
         contains = self._store.contains_named_graph
         return {g for g in graphs if contains(ox.NamedNode(g))}
 

@@ -25,7 +25,7 @@ from theragraph.validate.engine import FastEngine
 from theragraph.validate.report import SEVERITY_NAMES, ValidationResult
 from theragraph.validate.run import default_ontology, default_shapes
 from theragraph.validate.shapes import ShapesGraph, load_shapes, parse_graph
-from theragraph.validate.terms import from_ox
+from theragraph.validate.terms import from_ox, to_ox
 
 log = logging.getLogger(__name__)
 
@@ -183,24 +183,43 @@ class IngestValidator:
         report = FastEngine(shapes, data, fallback=fallback, workers=1).validate()  # type: ignore[arg-type]
         if not report.results:
             return issues, scratch
-        owners: dict[Node, list[str]] = {}
-        for g in graphs:
-            for subject in _subjects(g):
-                owners.setdefault(subject, []).append(g.graph)
+        # a result about a node no triple describes (a patient not ingested yet) belongs to no graph
+        focus = {r.focus for r in report.results if _described(scratch, r.focus)}
+        owners = _owners(graphs, focus)
         for result in report.results:
             for graph_iri in owners.get(result.focus, ()):
                 issues[graph_iri].append(to_issue(result))
         return issues, scratch
 
 
-def _subjects(graph: MappedGraph) -> set[Node]:
-    """Return the nodes a graph describes, read off its N-Triples lines when it came serialised
-    (parsing a unit's graphs into terms costs ~40 us each, for a few results)."""
-    data = graph.ntriples
-    if data is None or b"_:" in data:
-        return {from_ox(t.subject) for t in graph.triples}
-    # without blank nodes every line starts with the subject IRI, up to the first space
-    return {URIRef(line[1 : line.index(b" ") - 1].decode()) for line in data.splitlines() if line}
+def _described(scratch: ox.Store, node: Node) -> bool:
+    """Whether ``node`` is the subject of a triple in ``scratch`` (the facts validation saw)."""
+    if not isinstance(node, (URIRef, BNode)):
+        return False
+    return next(iter(scratch.quads_for_pattern(to_ox(node), None, None)), None) is not None
+
+
+def _owners(graphs: Sequence[MappedGraph], focus: set[Node]) -> dict[Node, list[str]]:
+    """Return, for each of ``focus``, the graphs that describe it (state it as a subject).
+
+    A graph that came serialised is read off its N-Triples lines (parsing a unit's graphs into
+    terms costs ~40 us each, for a few results).
+    """
+    owners: dict[Node, list[str]] = {}
+    if not focus:
+        return owners
+    wanted = {f"<{node}>".encode(): node for node in focus if isinstance(node, URIRef)}
+    for g in graphs:
+        data = g.ntriples
+        if data is None or b"_:" in data:
+            subjects = {from_ox(t.subject) for t in g.triples} & focus
+        else:
+            # without blank nodes every line starts with the subject IRI, up to the first space
+            heads = {line[: line.find(b" ")] for line in data.splitlines() if line}
+            subjects = {wanted[head] for head in heads & wanted.keys()}
+        for subject in subjects:
+            owners.setdefault(subject, []).append(g.graph)
+    return owners
 
 
 def _scratch_store(graphs: Sequence[MappedGraph]) -> ox.Store:

@@ -37,12 +37,16 @@ def test_graph_write_counts_and_expands_its_serialised_part() -> None:
     assert set(expanded.triples) == {extra, *(q.triple for q in ox.parse(NT, format=ox.RdfFormat.N_TRIPLES))}
 
 
-def test_subjects_read_off_the_text_equal_the_parsed_ones() -> None:
-    from theragraph.validate.ingest import _subjects  # noqa: PLC0415
+def test_owners_read_off_the_text_equal_the_parsed_ones() -> None:
+    from theragraph.validate.ingest import _owners  # noqa: PLC0415
 
     text = (b'<http://e/s> <http://e/p> "a \\u00e9 <http://e/x> " .\n'
             b'<http://e/t%C3%A9> <http://e/q> <http://e/o> .\n')
-    shipped = SerializedGraph(graph="http://e/g", triples=[], ntriples=text)
-    plain = MappedGraph(graph="http://e/g", triples=[q.triple for q in ox.parse(text, format=ox.RdfFormat.N_TRIPLES)])
-    assert _subjects(shipped) == _subjects(plain) == {URIRef("http://e/s"), URIRef("http://e/t%C3%A9")}
+    shipped = SerializedGraph(graph="http://e/g1", triples=[], ntriples=text)
+    plain = MappedGraph(graph="http://e/g2", triples=[q.triple for q in ox.parse(text, format=ox.RdfFormat.N_TRIPLES)])
+    focus = {URIRef("http://e/s"), URIRef("http://e/t%C3%A9"), URIRef("http://e/x"), URIRef("http://e/o")}
+    owners = _owners([shipped, plain], focus)
+    # objects, and IRIs inside literals, are not described by the graph
+    assert owners == {URIRef("http://e/s"): ["http://e/g1", "http://e/g2"],
+                      URIRef("http://e/t%C3%A9"): ["http://e/g1", "http://e/g2"]}
     assert shipped.ntriples is not None  # nothing was parsed

@@ -124,3 +124,54 @@ def test_a_read_only_open_beside_a_writer_leaves_its_journal(tmp_path):
     reader.close()
     (tmp_path / "s" / JOURNAL_NAME).unlink()
     writer.close()
+
+
+def _nt(s: str) -> bytes:
+    return f"<http://e/{s}> <http://e/p> \"{s}\" .\n".encode()
+
+
+def _asked(store: OxigraphStore, graphs: list[str]) -> set[str]:
+    """What the store itself says exists (one lookup per graph, no remembered set)."""
+    return {g for g in graphs if store.raw.contains_named_graph(ox.NamedNode(g))}
+
+
+@pytest.mark.parametrize("on_disk", [True, False])
+def test_a_store_opened_empty_remembers_the_graphs_it_wrote(tmp_path, on_disk):  # noqa: ANN001
+    store = OxigraphStore(tmp_path / "s" if on_disk else None)
+    g = ["http://e/g1", "http://e/g2", "http://e/g3"]
+    store.replace_graphs([GraphWrite(g[0], ntriples=_nt("a")), GraphWrite(g[1], ntriples=_nt("b"))])
+    assert store._known == {g[0], g[1]}  # answered without asking the store
+    assert store.existing_graphs(g) == {g[0], g[1]}
+    store.replace_graphs([GraphWrite(g[1]), GraphWrite(g[2], ntriples=_nt("c"))])  # g2 replaced by nothing
+    assert store.existing_graphs(g) == {g[0], g[2]}
+    store.delete_graphs([g[0]])
+    assert store.existing_graphs(g) == {g[2]}
+    assert store._known is not None
+    assert store.existing_graphs(g) == _asked(store, g) == {g[2]}  # raw: the set is dropped
+    assert store._known is None
+
+
+def test_an_update_or_a_non_empty_store_makes_it_ask_the_store(tmp_path):  # noqa: ANN001
+    store = OxigraphStore(tmp_path / "s")
+    store.update("INSERT DATA { GRAPH <http://e/u> { <http://e/s> <http://e/p> 1 } }")
+    assert store._known is None
+    assert store.existing_graphs(["http://e/u", "http://e/v"]) == {"http://e/u"}
+    store.close()
+    reopened = OxigraphStore(tmp_path / "s")
+    assert reopened._known is None  # not empty when opened: another run's graphs are there
+    reopened.replace_graphs([GraphWrite("http://e/v", ntriples=_nt("v"))])
+    assert reopened.existing_graphs(["http://e/u", "http://e/v", "http://e/w"]) == {"http://e/u", "http://e/v"}
+
+
+def test_a_failed_write_makes_it_ask_the_store(tmp_path, monkeypatch):  # noqa: ANN001
+    store = OxigraphStore(tmp_path / "s")
+    store.replace_graphs([GraphWrite("http://e/a", ntriples=_nt("a"))])
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store, "_bulk_load", boom)
+    with pytest.raises(Exception, match="disk full"):
+        store.replace_graphs([GraphWrite("http://e/b", ntriples=_nt("b"))])
+    assert store._known is None
+    assert store.existing_graphs(["http://e/a", "http://e/b"]) == {"http://e/a"}
