@@ -1,10 +1,11 @@
 """R4B validation of FHIR resources, with each repeated element validated once.
 
 Resources of one export repeat most of their elements: the same ``code``, the same ``subject``
-for all of a patient's results, the same ``medicationCodeableConcept``. A top-level element
-whose JSON value was seen before is handed to the model as the instance validated then (pydantic
-does not validate a model instance again), so the resource's own checks still run on every
-resource and only the element's validation is skipped. Measured on generated NDJSON: -13 % for
+for all of a patient's results, the same ``medicationCodeableConcept`` or ``extension`` list.
+A top-level element (an object, or a list of objects) whose JSON value was seen before is
+handed to the model as the instance(s) validated then (pydantic does not validate a model
+instance again), so the resource's own checks still run on every resource and only the
+element's validation is skipped. Measured on generated NDJSON: -13 % for
 Observations, -20 % for MedicationAdministration and Patient resources.
 
 Any error re-validates the untouched resource, so messages are exactly the model's.
@@ -40,14 +41,18 @@ class R4BValidator:
             cls.model_validate(resource)  # type: ignore[attr-defined]  # the model's own error
 
     def _with_known_elements(self, cls: type, resource: dict[str, Any]) -> dict[str, Any]:
-        """Return ``resource`` with its object-valued elements replaced by validated instances."""
+        """Return ``resource`` with its object-valued elements (and lists of objects) replaced by
+        validated instances."""
         fields = self._annotations.get(cls)
         if fields is None:
             fields = {(f.alias or name): f.annotation for name, f in cls.model_fields.items()}  # type: ignore[attr-defined]
             self._annotations[cls] = fields
         out: dict[str, Any] | None = None
         for name, value in resource.items():
-            if type(value) is not dict or name not in fields:
+            if name not in fields or not (
+                type(value) is dict
+                or (type(value) is list and value and all(type(item) is dict for item in value))
+            ):
                 continue
             # repr of parsed JSON is exact (1 and 1.0 and True differ); another key order only misses
             key = (cls, name, repr(value))

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.integration.dicom_cohort import write_cohort
+from tests.support.provenance import run_neutral
 from tests.support.servers import RunningVirtuoso
 from theragraph.cli.main import app
 from theragraph.config import get_settings
@@ -17,8 +18,6 @@ from theragraph.store import open_store
 
 pytestmark = pytest.mark.integration
 SECRET = "virtuoso-cli-secret-0123456789abcdef"
-INGEST_TIMES = {ox.NamedNode(f"http://www.w3.org/ns/prov#{name}")
-                for name in ("startedAtTime", "endedAtTime", "generatedAtTime")}
 COUNT_PER_GRAPH = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
 
 
@@ -31,11 +30,12 @@ def secret_env(monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
 
 
 def _ground(quads: list[ox.Quad]) -> set[ox.Quad]:
-    """Quads without blank nodes (labels differ between stores) or ingest times, literals as
-    pyoxigraph keeps them (values, not lexical forms: "2e-05" may come back "0.00002")."""
+    """Quads without blank nodes (labels differ between stores) or ingest times, the run's activity
+    as one placeholder, literals as pyoxigraph keeps them (values, not lexical forms: "2e-05" may
+    come back "0.00002")."""
     scratch = ox.Store()
-    scratch.extend(q for q in quads if not isinstance(q.subject, ox.BlankNode)
-                   and not isinstance(q.object, ox.BlankNode) and q.predicate not in INGEST_TIMES)
+    scratch.extend(q for q in run_neutral(quads) if not isinstance(q.subject, ox.BlankNode)
+                   and not isinstance(q.object, ox.BlankNode))
     return set(scratch)
 
 

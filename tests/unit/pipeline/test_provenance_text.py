@@ -9,7 +9,7 @@ import pytest
 
 from theragraph import __version__
 from theragraph.mapping.base import MappedGraph
-from theragraph.pipeline.ingest import provenance_ntriples
+from theragraph.pipeline.ingest import ingest_activity, provenance_ntriples
 
 G = "https://w3id.org/theragraph/graph/fhir/0a1b"
 TG = "https://w3id.org/theragraph/ontology#"
@@ -28,17 +28,18 @@ def test_provenance_states_the_contract(complete: bool) -> None:
         mapping_version="0123abcd" if complete else None,
     )
     when = datetime(2026, 12, 5, 1, 2, 3, tzinfo=UTC)
-    parsed = [q.triple for q in ox.parse(provenance_ntriples(graph, generated_at=when),
+    run = ingest_activity()
+    parsed = [q.triple for q in ox.parse(provenance_ntriples(graph, generated_at=when, activity=run),
                                           format=ox.RdfFormat.N_TRIPLES)]
     found = {(t.subject.value, t.predicate.value, t.object.value) for t in parsed}
     assert len(found) == len(parsed)
     expected = {
         (G, RDF_TYPE, TG + "SourceRecordGraph"),
         (G, TG + "sourceKind", "fhir"),
-        (G, PROV + "wasGeneratedBy", G + "/ingest"),
+        (G, PROV + "wasGeneratedBy", run),
         (G, PROV + "generatedAtTime", "2026-12-05T01:02:03+00:00"),
         (G, TG + "readerVersion", __version__),
-        (G + "/ingest", RDF_TYPE, PROV + "Activity"),
+        (run, RDF_TYPE, PROV + "Activity"),
     }
     if complete:
         expected |= {
@@ -49,3 +50,9 @@ def test_provenance_states_the_contract(complete: bool) -> None:
     assert found == expected
     times = [t.object for t in parsed if t.predicate.value == PROV + "generatedAtTime"]
     assert times[0].datatype.value == XSD + "dateTime"
+
+
+def test_each_run_has_its_own_activity() -> None:
+    first, second = ingest_activity(), ingest_activity()
+    assert first != second
+    assert first.startswith("https://w3id.org/theragraph/id/ingest/")
