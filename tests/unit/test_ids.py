@@ -37,3 +37,12 @@ def test_short_secret_is_refused():
 
 def test_repr_hides_secret(pseudonymizer):
     assert "secret-0123" not in repr(pseudonymizer)
+
+
+def test_checksum_is_keyed_short_and_changes_with_the_content(pseudonymizer):
+    first = pseudonymizer.checksum("content-digest-1")
+    assert first == pseudonymizer.checksum("content-digest-1")
+    assert first != pseudonymizer.checksum("content-digest-2")
+    assert first != Pseudonymizer(b"another-secret-0123456789").checksum("content-digest-1")
+    # 88 bits, 15 base64url characters: short enough for pyoxigraph to keep inline
+    assert len(first) == 15 and set(first) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")

@@ -46,6 +46,9 @@ _LITERAL_REF = re.compile(
 
 #: Store look-up for a token not in the batch: (resource_type, token) -> (exists, patient pseudonym).
 StoreLookup = Callable[[str, str], tuple[bool, str | None]]
+#: what the first pass keeps of a resource: key, token, and for a Patient its pseudonym and
+#: chosen identifier (system, value)
+IndexedEntry = tuple[str, str, str | None, tuple[str, str] | None]
 
 
 def _model_class(resource_type: str) -> Any:
@@ -154,10 +157,14 @@ class ReferenceIndex:
     def add(self, key: str, patient: str | None = None) -> str:
         """Register a resource key (and, for a Patient, its pseudonym); return its token."""
         token = self.token(key)
+        self.add_token(token, patient)
+        return token
+
+    def add_token(self, token: str, patient: str | None = None) -> None:
+        """Register a resource by its token (and, for a Patient, its pseudonym)."""
         self.tokens.add(token)
         if patient is not None:
             self.patients[token] = patient
-        return token
 
     def resolve_key(self, key: str) -> ResolvedReference:
         """Resolve a resource key to a patient pseudonym or a resource token."""
@@ -321,19 +328,30 @@ class FhirReader:
     def index_file(self, path: Path) -> None:
         """First pass: register every resource key of ``path`` and each Patient's pseudonym."""
         for entry in iter_raw_entries(path):
-            if isinstance(entry, FailedResource):
-                continue
-            key = resource_key(entry.resource, entry.full_url)
-            patient = None
-            if entry.resource.get("resourceType") == "Patient":
-                system, value, _ = select_patient_identifier(
-                    entry.resource, preferred_systems=self.preferred_systems,
-                    default_system=self.default_system,
-                )
-                patient = self.pseudonymizer.patient(system, value)
-                self._identifiers[key] = (system, value)
-                self._keys_by_patient.setdefault(patient, set()).add(key)
-            self.index.add(key, patient)
+            if not isinstance(entry, FailedResource):
+                self.add_indexed(self.index_entry(entry))
+
+    def index_entry(self, entry: RawEntry) -> IndexedEntry:
+        """Return what the first pass registers for one resource (reads nothing else).
+
+        Kept apart from :meth:`add_indexed` so that worker processes can index parts of a file.
+        """
+        key = resource_key(entry.resource, entry.full_url)
+        if entry.resource.get("resourceType") != "Patient":
+            return key, self.index.token(key), None, None
+        system, value, _ = select_patient_identifier(
+            entry.resource, preferred_systems=self.preferred_systems,
+            default_system=self.default_system,
+        )
+        return key, self.index.token(key), self.pseudonymizer.patient(system, value), (system, value)
+
+    def add_indexed(self, item: IndexedEntry) -> None:
+        """Register one resource of the first pass (from :meth:`index_entry`)."""
+        key, token, patient, identifier = item
+        if patient is not None and identifier is not None:
+            self._identifiers[key] = identifier
+            self._keys_by_patient.setdefault(patient, set()).add(key)
+        self.index.add_token(token, patient)
 
     def finish_index(self) -> None:
         """Separate distinct Patient resources that share one identifier (a data error).
@@ -442,9 +460,7 @@ class FhirReader:
             profiles=profiles,
             patient=patient,
             data=data,
-            checksum=self.pseudonymizer.token(
-                "checksum", hashlib.sha256(checksum_input).hexdigest(), length=64
-            ),
+            checksum=self.pseudonymizer.checksum(hashlib.sha256(checksum_input).hexdigest()),
             location=where,
             patient_identifier_fallback=fallback,
             references=[r for _, r in resolved],

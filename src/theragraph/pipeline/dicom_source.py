@@ -169,7 +169,7 @@ def _map_series(
     """Fold, compute SUV for and map one series; return its graph and its outcome."""
     series: SeriesRecord = to_series_record(records)
     series.suv = dicom_suv.compute_series_suv(series.suv_inputs)
-    checksum = ctx.pseudonymizer.token("checksum", series.checksum)
+    checksum = ctx.pseudonymizer.checksum(series.checksum)
     graph = mapper.map_series(series, source_checksum=checksum)
     outcome = FileOutcome(
         path=_series_path(records, ctx), status="ingested", kind=DicomHandler.kind,

@@ -76,7 +76,7 @@ class DosimetryHandler:
                 )
                 progress(1)
                 continue
-            checksum = ctx.pseudonymizer.token("checksum", hashlib.sha256(content).hexdigest())
+            checksum = ctx.pseudonymizer.checksum(hashlib.sha256(content).hexdigest())
             if is_csv_header(content.lstrip(b"\xef\xbb\xbf")):
                 documents, row_issues = read_csv_documents(content)
                 if row_issues and not documents:

@@ -1,7 +1,8 @@
 """Read and map the lines of FHIR NDJSON files in worker processes (``ingest --workers N``).
 
-The parent indexes every file first (the FHIR handler's first pass), then forks the workers, so
-each has the complete index and the pseudonymiser. A worker reads (R4B validation, reference
+The FHIR handler's first pass (the index of every resource key) runs in a first pool, each worker
+taking byte ranges of the NDJSON files (:func:`index_in_parallel`); then the parent forks the
+reading workers, so each has the complete index and the pseudonymiser. A worker reads (R4B validation, reference
 resolution, de-identification) and maps a chunk of lines and sends the graphs back as N-Triples
 (pickling pyoxigraph terms one by one costs ~50 us per triple). They stay N-Triples in the parent
 (:class:`SerializedGraph`): SHACL validation and the store write read the bytes as they are.
@@ -22,13 +23,15 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from theragraph.ingest.fhir import FhirReader, ndjson_line_entries
+from theragraph.ingest.fhir import FhirReader, IndexedEntry, is_ndjson, ndjson_line_entries
 from theragraph.mapping.base import MappedGraph, SerializedGraph
 from theragraph.mapping.fhir import FhirMapper
 from theragraph.records.fhir import FailedResource, FhirRecord
 from theragraph.report import Issue
 
 CHUNK_LINES = 200
+#: bytes of NDJSON per first-pass task
+INDEX_CHUNK_BYTES = 4_000_000
 #: chunks submitted ahead of the one being consumed: enough for the workers to read on while the
 #: parent validates a unit and waits for its write (~10,000 lines, ~20 MB of results)
 AHEAD_CHUNKS = 50
@@ -177,3 +180,69 @@ class ParallelNdjson:
                         yield entry if isinstance(entry, FailedResource) else self.reader.read_entry(entry)
                 else:
                     yield item  # type: ignore[misc]
+
+
+def _index_range(path: str, start: int, end: int) -> list[IndexedEntry]:
+    """In a worker: the first pass over the lines in bytes ``[start, end)`` of an NDJSON file."""
+    assert _STATE is not None
+    reader = _STATE[0]
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        data = fh.read(end - start)
+    out: list[IndexedEntry] = []
+    for line in data.split(b"\n"):  # as iterating the file splits it
+        if line.strip():
+            out.extend(reader.index_entry(e) for e in ndjson_line_entries(0, line)
+                       if not isinstance(e, FailedResource))
+    return out
+
+
+def _line_ranges(path: Path, size: int) -> list[tuple[int, int]]:
+    """Split ``path`` into byte ranges of about ``size`` that start and end at line breaks."""
+    ranges: list[tuple[int, int]] = []
+    with path.open("rb") as fh:
+        total = fh.seek(0, os.SEEK_END)
+        start = 0
+        while start < total:
+            fh.seek(min(start + size, total))
+            fh.readline()
+            end = min(fh.tell(), total)
+            ranges.append((start, end))
+            start = end
+    return ranges
+
+
+def index_in_parallel(reader: FhirReader, files: list[Path], workers: int) -> None:
+    """The first pass over ``files``, NDJSON files split between ``workers`` processes.
+
+    Registers the same keys, tokens and patients, in the same order, as ``reader.index_file``
+    on each file; other files (and unreadable ones: the second pass reports them) are indexed
+    here, in order, while the workers run.
+    """
+    global _STATE
+    _STATE = (reader, None, False)  # type: ignore[assignment]  # the workers read only the reader
+    method = "fork" if os.name == "posix" else "spawn"
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method)) as pool:
+            tasks: list[Path | list[Future[list[IndexedEntry]]]] = []
+            for path in files:
+                try:
+                    parts = _line_ranges(path, INDEX_CHUNK_BYTES) if is_ndjson(path) else None
+                except OSError:
+                    parts = None
+                if parts is None:
+                    tasks.append(path)
+                else:
+                    tasks.append([pool.submit(_index_range, str(path), a, b) for a, b in parts])
+            for task in tasks:
+                if isinstance(task, Path):
+                    try:
+                        reader.index_file(task)
+                    except OSError:
+                        continue
+                else:
+                    for future in task:
+                        for item in future.result():
+                            reader.add_indexed(item)
+    finally:
+        _STATE = None

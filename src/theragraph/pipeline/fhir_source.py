@@ -21,7 +21,7 @@ from theragraph.ids import graph_iri
 from theragraph.ingest.fhir import FhirReader, is_ndjson
 from theragraph.mapping.base import MappedGraph
 from theragraph.mapping.fhir import FhirMapper
-from theragraph.pipeline.fhir_parallel import MapFailure, ParallelNdjson
+from theragraph.pipeline.fhir_parallel import MapFailure, ParallelNdjson, index_in_parallel
 from theragraph.pipeline.sources import IngestContext, IngestUnit
 from theragraph.records.fhir import FailedResource, FhirRecord
 from theragraph.report import FileOutcome, Issue
@@ -144,16 +144,20 @@ class FhirHandler:
             lookup=make_store_lookup(ctx.store),
             validate=self.validate,
         )
-        for path in files:
-            try:
-                reader.index_file(path)
-            except OSError:
-                continue  # reported by the second pass, which reads the file again
+        parallel = ctx.workers > 1 and _ndjson_at_least(files, self.parallel_min_bytes)
+        if parallel:
+            index_in_parallel(reader, files, ctx.workers)
+        else:
+            for path in files:
+                try:
+                    reader.index_file(path)
+                except OSError:
+                    continue  # reported by the second pass, which reads the file again
         reader.finish_index()
         mapper = FhirMapper(count=ctx.count)
         with ExitStack() as stack:
             pool = None
-            if ctx.workers > 1 and _ndjson_at_least(files, self.parallel_min_bytes):
+            if parallel:
                 pool = stack.enter_context(ParallelNdjson(reader, mapper, ctx.workers, fail_fast=ctx.fail_fast))
             yield from self._map_files(files, ctx, reader, mapper, pool, progress)
 

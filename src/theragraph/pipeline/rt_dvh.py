@@ -166,7 +166,7 @@ def _unit(
         for issue in issues:
             _skip(ctx, issue.code, f"{rel} {issue.location or ''}".strip(), issue.message)
         return None
-    checksum = ctx.pseudonymizer.token("checksum", _digest([path, *(p for _, p in paired)]))
+    checksum = ctx.pseudonymizer.checksum(_digest([path, *(p for _, p in paired)]))
     patient = str(patient_iri(grid.patient)) if grid.patient else None
     graph = map_dvhs(grid.sop_uid, records, patient=patient, source_checksum=checksum)
     graph.issues.extend(issues)

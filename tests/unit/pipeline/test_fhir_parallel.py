@@ -96,3 +96,24 @@ def test_workers_start_only_for_enough_ndjson(tmp_path, monkeypatch):  # noqa: A
         ctx = IngestContext(pseudonymizer=Pseudonymizer(SECRET), root=data, workers=2)
         IngestPipeline(store, ctx, handlers=[FhirHandler(parallel_min_bytes=threshold)]).run([data])
         assert len(started) == expected, threshold
+
+
+def test_the_first_pass_in_workers_indexes_as_one_process(tmp_path, monkeypatch):  # noqa: ANN001
+    from theragraph.ingest.fhir import FhirReader  # noqa: PLC0415
+    from theragraph.pipeline import fhir_parallel  # noqa: PLC0415
+
+    data = tmp_path / "data"
+    _write_batch(data)  # NDJSON with a Bundle line and broken lines, and a Bundle file
+    (data / "crlf.ndjson").write_bytes(
+        b"\r\n".join(json.dumps(fb.patient(f"c{i}", mrn=f"MC{i}")).encode() for i in range(30)) + b"\r\n")
+    monkeypatch.setattr(fhir_parallel, "INDEX_CHUNK_BYTES", 700)  # many ranges, cut mid-line
+    files = sorted(data.iterdir())
+    readers = [FhirReader(Pseudonymizer(SECRET)) for _ in range(2)]
+    for path in files:
+        readers[0].index_file(path)
+    fhir_parallel.index_in_parallel(readers[1], files, 2)
+    one, two = readers
+    assert len(one.index.tokens) > 300 and len(one.index.patients) > 70
+    assert (one.index.tokens, one.index.patients) == (two.index.tokens, two.index.patients)
+    assert (one._identifiers, one._keys_by_patient) == (two._identifiers, two._keys_by_patient)
+    assert len(fhir_parallel._line_ranges(data / "export.ndjson", 700)) > 50
