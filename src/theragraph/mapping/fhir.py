@@ -26,7 +26,7 @@ import pyoxigraph as ox
 
 from theragraph.errors import MappingError
 from theragraph.ids import graph_iri, mint_iri, patient_iri
-from theragraph.mapping.base import RDF_TYPE, MappedGraph, load_mapping, mapping_version
+from theragraph.mapping.base import RDF_TYPE, MappedGraph, SerializedGraph, load_mapping, mapping_version
 from theragraph.records.fhir import RESOLVED_KEY, FhirRecord, ResolvedReference
 from theragraph.report import Issue
 from theragraph.resources import list_resources
@@ -365,12 +365,14 @@ class FhirMapper:
 
     def map_record(self, record: FhirRecord) -> MappedGraph:
         """Return the named graph of one record."""
-        graph = MappedGraph(
+        # built as text: validation, the store and worker processes all take N-Triples
+        graph = SerializedGraph(
             graph=_TGG_FHIR + record.token,
             kind="fhir",
             patient=_PATIENT + record.patient if record.patient else None,
             source_checksum=record.checksum,
             mapping_version=self.version,
+            ntriples=b"",
         )
         rt = record.resource_type
         data = record.data

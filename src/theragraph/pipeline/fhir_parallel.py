@@ -21,7 +21,6 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyoxigraph as ox
 
 from theragraph.ingest.fhir import FhirReader, IndexedEntry, is_ndjson, ndjson_line_entries
 from theragraph.mapping.base import MappedGraph, SerializedGraph
@@ -117,7 +116,7 @@ def _map_lines(lines: list[tuple[int, bytes]]) -> list[tuple[list[object], dict[
                 items.append(_Shipped(
                     graph.graph, graph.kind, graph.patient, graph.source_checksum,
                     graph.mapping_version, graph.issues,
-                    ox.serialize(graph.triples, format=ox.RdfFormat.N_TRIPLES),
+                    graph.serialized(),
                 ))
         except _NeedsStore:  # read again by the parent; this attempt's counters are dropped
             out.append(([_Line(number, line)], {}))

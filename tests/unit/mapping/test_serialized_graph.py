@@ -50,3 +50,19 @@ def test_owners_read_off_the_text_equal_the_parsed_ones() -> None:
     assert owners == {URIRef("http://e/s"): ["http://e/g1", "http://e/g2"],
                       URIRef("http://e/t%C3%A9"): ["http://e/g1", "http://e/g2"]}
     assert shipped.ntriples is not None  # nothing was parsed
+
+
+def test_added_triples_are_written_as_text_that_parses_back_to_them() -> None:
+    terms = [
+        (ox.NamedNode("http://e/s"), ox.NamedNode("http://e/p"), ox.Literal('quote " backslash \\ newline \n é')),
+        (ox.NamedNode("http://e/s"), ox.NamedNode("http://e/q"), ox.Literal("7.4", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#double"))),
+        (ox.NamedNode("http://e/s"), ox.NamedNode("http://e/r"), ox.Literal("prostate", language="en")),
+        (ox.NamedNode("http://e/s"), ox.NamedNode("http://e/t"), ox.NamedNode("http://e/t%C3%A9")),
+    ]
+    graph = SerializedGraph(graph="http://e/g", ntriples=b"")
+    for s, p, o in terms:
+        graph.add(s, p, o)
+    assert graph.ntriples is not None and graph.ntriples.count(b"\n") == len(terms)
+    assert graph.triples == [ox.Triple(*t) for t in terms]  # parsed on demand, in order
+    graph.add(*terms[0])  # after parsing: a Triple in the list
+    assert len(graph.triples) == len(terms) + 1
