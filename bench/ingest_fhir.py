@@ -108,7 +108,7 @@ def _install_stage_timers() -> dict[str, list[float]]:
     FhirReader.index_file = timed("index (first pass)", FhirReader.index_file)
     FhirReader.read_entry = timed("read (R4B, refs, de-id)", FhirReader.read_entry)
     FhirMapper.map_record = timed("map", FhirMapper.map_record)
-    fhir_parallel._Shipped.unpack = timed("unpack worker graphs", fhir_parallel._Shipped.unpack)
+    fhir_parallel._unpack = timed("unpack worker graphs", fhir_parallel._unpack)
     ingest._unchanged_graphs = timed("unchanged check", ingest._unchanged_graphs)
     ingest.IngestPipeline._validate = timed("SHACL validation", ingest.IngestPipeline._validate)
     ingest.provenance_ntriples = timed("provenance", ingest.provenance_ntriples)

@@ -178,10 +178,15 @@ class Deidentifier:
             year = birth_year(birth, shift)
             if year is not None:
                 out["_birthYear"] = year
+        dates = rules.date_elements
         for key, value in resource.items():
             if key in drop_top or key in rules.drop_everywhere or key == "id":
                 if dropped_elements is not None and key not in ("id", "meta", "text"):
                     dropped_elements.append(key)
+                continue
+            kind = type(value)
+            if (kind is str and key not in dates) or kind is int or kind is float or kind is bool:
+                out[key] = value  # a leaf kept as it is (what _clean returns for it)
                 continue
             cleaned, n = self._clean(key, value, shift)
             dropped += n
@@ -201,6 +206,7 @@ class Deidentifier:
             is_reference = "_resolved" in value or "reference" in value
             out: dict[str, Any] = {}
             dropped = 0
+            dates = rules.date_elements
             for k, v in value.items():
                 if k in rules.drop_everywhere and k != "_resolved":
                     continue
@@ -208,6 +214,10 @@ class Deidentifier:
                     continue
                 if is_reference and k == "reference":
                     continue  # the original reference string carries the source id
+                kind = type(v)
+                if (kind is str and k not in dates) or kind is int or kind is float or kind is bool:
+                    out[k] = v  # a leaf kept as it is, without a call per leaf
+                    continue
                 cleaned, n = self._clean(k, v, shift)
                 dropped += n
                 if cleaned is not None:
