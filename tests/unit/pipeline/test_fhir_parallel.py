@@ -117,3 +117,13 @@ def test_the_first_pass_in_workers_indexes_as_one_process(tmp_path, monkeypatch)
     assert (one.index.tokens, one.index.patients) == (two.index.tokens, two.index.patients)
     assert (one._identifiers, one._keys_by_patient) == (two._identifiers, two._keys_by_patient)
     assert len(fhir_parallel._line_ranges(data / "export.ndjson", 700)) > 50
+
+
+def test_the_first_unit_is_small_so_the_write_starts_early(tmp_path):  # noqa: ANN001
+    data = tmp_path / "data"
+    data.mkdir()
+    fb.write_ndjson(data / "export.ndjson", [fb.psa(f"o{i}", "p", 1.0, "2021-01-01") for i in range(23)])
+    ctx = IngestContext(pseudonymizer=Pseudonymizer(SECRET), root=data)
+    handler = FhirHandler(batch_size=10, first_batch_size=4)
+    sizes = [len(unit.graphs) for unit in handler.ingest([data / "export.ndjson"], ctx, lambda n: None)]
+    assert sizes == [4, 10, 9]
