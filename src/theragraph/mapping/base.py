@@ -70,6 +70,8 @@ def _parse(ntriples: bytes) -> list[ox.Triple]:
 
 
 _TRIPLES_SLOT = MappedGraph.triples  # the dataclass slot, under SerializedGraph's property
+_SUBJECTS = (ox.NamedNode, ox.BlankNode)
+_OBJECTS = (ox.NamedNode, ox.BlankNode, ox.Literal)
 
 
 class SerializedGraph(MappedGraph):
@@ -86,6 +88,9 @@ class SerializedGraph(MappedGraph):
     def add(self, subject: ox.NamedNode | ox.BlankNode, predicate: ox.NamedNode, obj: Any) -> None:
         """Append one triple (a line of text while the content is text)."""
         if self.ntriples is not None:
+            if not (isinstance(subject, _SUBJECTS) and type(predicate) is ox.NamedNode
+                    and isinstance(obj, _OBJECTS)):
+                raise TypeError(f"not RDF terms: {subject!r} {predicate!r} {obj!r}")
             # pyoxigraph writes its terms in N-Triples syntax (escapes included)
             self.ntriples += f"{subject} {predicate} {obj} .\n".encode()
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pyoxigraph as ox
+import pytest
 from rdflib import URIRef
 
 from theragraph.mapping.base import MappedGraph, SerializedGraph
@@ -66,3 +67,10 @@ def test_added_triples_are_written_as_text_that_parses_back_to_them() -> None:
     assert graph.triples == [ox.Triple(*t) for t in terms]  # parsed on demand, in order
     graph.add(*terms[0])  # after parsing: a Triple in the list
     assert len(graph.triples) == len(terms) + 1
+
+
+def test_adding_something_that_is_not_a_term_fails_as_a_triple_would() -> None:
+    graph = SerializedGraph(graph="http://e/g", ntriples=b"")
+    with pytest.raises(TypeError):
+        graph.add(ox.NamedNode("http://e/s"), ox.NamedNode("http://e/p"), "plain string")
+    assert graph.ntriples == b""
