@@ -41,8 +41,7 @@ class R4BValidator:
             cls.model_validate(resource)  # type: ignore[attr-defined]  # the model's own error
 
     def _with_known_elements(self, cls: type, resource: dict[str, Any]) -> dict[str, Any]:
-        """Return ``resource`` with its object-valued elements (and lists of objects) replaced by
-        validated instances."""
+        """Return ``resource`` with its objects (and lists of objects) as validated instances."""
         fields = self._annotations.get(cls)
         if fields is None:
             fields = {(f.alias or name): f.annotation for name, f in cls.model_fields.items()}  # type: ignore[attr-defined]

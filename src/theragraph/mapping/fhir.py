@@ -26,7 +26,13 @@ import pyoxigraph as ox
 
 from theragraph.errors import MappingError
 from theragraph.ids import graph_iri, mint_iri, patient_iri
-from theragraph.mapping.base import RDF_TYPE, MappedGraph, SerializedGraph, load_mapping, mapping_version
+from theragraph.mapping.base import (
+    RDF_TYPE,
+    MappedGraph,
+    SerializedGraph,
+    load_mapping,
+    mapping_version,
+)
 from theragraph.records.fhir import RESOLVED_KEY, FhirRecord, ResolvedReference
 from theragraph.report import Issue
 from theragraph.resources import list_resources

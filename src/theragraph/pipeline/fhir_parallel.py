@@ -2,10 +2,11 @@
 
 The FHIR handler's first pass (the index of every resource key) runs in a first pool, each worker
 taking byte ranges of the NDJSON files (:func:`index_in_parallel`); then the parent forks the
-reading workers, so each has the complete index and the pseudonymiser. A worker reads (R4B validation, reference
-resolution, de-identification) and maps a chunk of lines and sends the graphs back as N-Triples
-(pickling pyoxigraph terms one by one costs ~50 us per triple). They stay N-Triples in the parent
-(:class:`SerializedGraph`): SHACL validation and the store write read the bytes as they are.
+reading workers, so each has the complete index and the pseudonymiser. A worker reads (R4B
+validation, reference resolution, de-identification) and maps a chunk of lines and sends the
+graphs back as N-Triples (the mapper writes text; pickling pyoxigraph terms costs ~50 us each).
+They stay N-Triples in the parent (:class:`SerializedGraph`): SHACL validation and the store
+write read the bytes as they are.
 Workers have no store: a line with a reference that only the store can resolve (a record of an
 earlier run) comes back unread and the parent reads it. Results come back in file order, with at
 most ``AHEAD_CHUNKS`` chunks in flight (bounded memory).
@@ -20,7 +21,6 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-
 
 from theragraph.ingest.fhir import FhirReader, IndexedEntry, is_ndjson, ndjson_line_entries
 from theragraph.mapping.base import MappedGraph, SerializedGraph
@@ -65,8 +65,9 @@ def _ship(graph: MappedGraph) -> _Shipped:
 def _unpack(shipped: _Shipped) -> MappedGraph:
     # kept as N-Triples: validation and the store read the bytes, nothing parses them here
     graph, kind, patient, checksum, version, issues, ntriples = shipped
-    return SerializedGraph(graph=graph, triples=[], kind=kind, patient=patient, source_checksum=checksum,
-                           mapping_version=version, issues=issues, ntriples=ntriples)
+    return SerializedGraph(graph=graph, triples=[], kind=kind, patient=patient,
+                           source_checksum=checksum, mapping_version=version, issues=issues,
+                           ntriples=ntriples)
 
 
 class _NeedsStore(Exception):

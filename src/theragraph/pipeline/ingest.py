@@ -130,8 +130,10 @@ def provenance_ntriples(graph: MappedGraph, *, generated_at: datetime, activity:
 def _shared_statements(
     kind: str, mapping_version: str | None, generated_at: datetime, activity: str
 ) -> tuple[str, ...]:
-    """The provenance statements every graph of one kind in one unit shares, without their
-    subject: ``graph_iri.join(...)`` writes them about a graph."""
+    """Return the provenance statements a unit's graphs of one kind share, without subject.
+
+    ``graph_iri.join(...)`` writes them about a graph.
+    """
     tails = [
         f" {_RDF_TYPE_NT} {_C_SOURCE_RECORD_GRAPH} .\n",
         f" {_P_SOURCE_KIND} {_string_literal(kind)} .\n",

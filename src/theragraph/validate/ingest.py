@@ -58,8 +58,11 @@ class _Triggers:
                     self.always.add(shape.node)
 
     def relevant_in(self, scratch: ox.Store) -> set[Node]:
-        """Return the shapes whose targets can match in ``scratch`` (a query on the rdf:type
-        statements, and a lookup per predicate some shape targets: no scan of the whole unit)."""
+        """Return the shapes whose targets can match in ``scratch``.
+
+        A query on the rdf:type statements, and a lookup per predicate some shape targets: no
+        scan of the whole unit.
+        """
         keep = set(self.always)
         for row in scratch.query(_CLASSES_USED):
             keep |= self.by_class.get(row[0].value, set())
