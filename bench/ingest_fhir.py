@@ -1,12 +1,15 @@
 """Benchmark: FHIR NDJSON ingest vs parse-alone (fhir.resources R4B model_validate).
 
 Usage: PYTHONPATH=src:. python bench/ingest_fhir.py [--resources 100000] [--out DIR] [--workers N]
-    [--no-shacl] [--stages]
+    [--no-shacl] [--stages] [--repeat N]
 Writes generated NDJSON (synthetic, seeded) to DIR, then times (1) json + R4B model_validate of
 every resource and (2) the full ingest as ``theragraph ingest`` runs it by default (the default
 FHIR handler, SHACL validation of every unit at ingest, on-disk pyoxigraph store; ``--workers``
-as the CLI option, and by default as many as the CLI takes), and prints resources/s for both and their ratio, wall and CPU (the CPU of the
-worker processes included). ``--stages`` adds per-stage thread-CPU timers (small overhead).
+as the CLI option, and by default as many as the CLI takes), and prints resources/s for both and
+their ratio, wall and CPU (the CPU of the worker processes included). ``--stages`` adds
+per-stage thread-CPU timers (small overhead). ``--repeat N`` alternates the two N times: the
+ratio reported is the median of the runs' ratios (each pairs a parse and an ingest minutes
+apart), the times the medians of each.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import os
 import random
 import resource
 import shutil
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -117,6 +121,30 @@ def _install_stage_timers() -> dict[str, list[float]]:
     return totals
 
 
+def _ingest_once(args: argparse.Namespace, work: Path, data: Path) -> tuple[float, float, float, object]:
+    """Run the full ingest into a fresh store; return (wall s, main-process CPU s, workers' CPU s, report)."""
+    store_dir = work / "store"
+    shutil.rmtree(store_dir, ignore_errors=True)
+    store = OxigraphStore(None if args.memory else store_dir)
+    ctx = IngestContext(pseudonymizer=Pseudonymizer(b"bench-secret-0123456789abcdef"), root=data,
+                        workers=args.workers)
+    validator = None
+    if args.shacl:
+        from theragraph.validate.ingest import make_ingest_validator  # noqa: PLC0415
+
+        validator = make_ingest_validator()
+    t0, c0, k0 = time.perf_counter(), time.process_time(), _children_cpu()
+    report = IngestPipeline(store, ctx, handlers=[FhirHandler()], validator=validator).run([data])
+    store.close()
+    return time.perf_counter() - t0, time.process_time() - c0, _children_cpu() - k0, report
+
+
+def _parse_once(data: Path) -> tuple[float, float, int]:
+    t0, c0 = time.perf_counter(), time.process_time()
+    parsed = parse_alone(data)
+    return time.perf_counter() - t0, time.process_time() - c0, parsed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--resources", type=int, default=100_000)
@@ -129,6 +157,9 @@ def main() -> None:
     parser.add_argument("--skip-handler-alone", action="store_true",
                         help="skip the reader + mapper timing without the store")
     parser.add_argument("--stages", action="store_true", help="per-stage thread-CPU timers")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="alternate parse-alone and full ingest N times; report the medians "
+                        "(a shared machine drifts by several %% between runs minutes apart)")
     args = parser.parse_args()
     if args.workers is None:
         from theragraph.cli.ingest import default_workers  # noqa: PLC0415
@@ -139,43 +170,41 @@ def main() -> None:
     data.mkdir(parents=True, exist_ok=True)
     total = generate(data, args.resources)
     load_before = os.getloadavg()
-    t0, c0 = time.perf_counter(), time.process_time()
-    parsed = parse_alone(data)
-    t_parse, c_parse = time.perf_counter() - t0, time.process_time() - c0
-    print(f"parse alone (json + R4B model_validate): {t_parse:.1f} s, {parsed / t_parse:,.0f} resources/s", flush=True)
-    if not args.skip_handler_alone:
-        t0 = time.perf_counter()
-        handled = handler_alone(data)
-        t_handler = time.perf_counter() - t0
-        print(f"reader + de-identification + mapping, no store: {t_handler:.1f} s, "
-              f"{handled / t_handler:,.0f} resources/s ({t_handler / t_parse:.2f}x parse)", flush=True)
-    store_dir = work / "store"
-    shutil.rmtree(store_dir, ignore_errors=True)
-    store = OxigraphStore(None if args.memory else store_dir)
-    ctx = IngestContext(pseudonymizer=Pseudonymizer(b"bench-secret-0123456789abcdef"), root=data,
-                        workers=args.workers)
-    validator = None
-    if args.shacl:
-        from theragraph.validate.ingest import make_ingest_validator  # noqa: PLC0415
-
-        validator = make_ingest_validator()
     stages = _install_stage_timers() if args.stages else {}
-    t0, c0, k0 = time.perf_counter(), time.process_time(), _children_cpu()
-    report = IngestPipeline(store, ctx, handlers=[FhirHandler()], validator=validator).run([data])
-    store.close()
-    t_ingest, c_main = time.perf_counter() - t0, time.process_time() - c0
-    c_workers = _children_cpu() - k0
-    c_ingest = c_main + c_workers
-    print(f"resources: {total} (parsed {parsed}, graphs written {report.graphs_written}, quads {report.quads_written})")
+    runs: list[tuple[float, float, float, float, float, float]] = []
+    report = None
+    for i in range(max(1, args.repeat)):
+        t_parse, c_parse, parsed = _parse_once(data)
+        print(f"parse alone (json + R4B model_validate): {t_parse:.1f} s, {parsed / t_parse:,.0f} resources/s", flush=True)
+        if i == 0 and not args.skip_handler_alone:
+            t0 = time.perf_counter()
+            handled = handler_alone(data)
+            t_handler = time.perf_counter() - t0
+            print(f"reader + de-identification + mapping, no store: {t_handler:.1f} s, "
+                  f"{handled / t_handler:,.0f} resources/s ({t_handler / t_parse:.2f}x parse)", flush=True)
+        t_ingest, c_main, c_workers, report = _ingest_once(args, work, data)
+        runs.append((t_parse, c_parse, t_ingest, c_main + c_workers, c_workers, t_ingest / t_parse))
+        if args.repeat > 1:
+            print(f"  run {i + 1}: parse {t_parse:.1f} s, full ingest {t_ingest:.1f} s, "
+                  f"ratio {t_ingest / t_parse:.2f}x", flush=True)
+    t_parse, c_parse, t_ingest, c_ingest, c_workers, _ = (
+        statistics.median(run[k] for run in runs) for k in range(6)
+    )
+    ratios = sorted(run[5] for run in runs)
+    assert report is not None
+    print(f"resources: {total} (parsed {total}, graphs written {report.graphs_written}, quads {report.quads_written})")
     where = "in-memory" if args.memory else "on-disk"
-    print(f"full ingest ({where} pyoxigraph):  {t_ingest:.1f} s, {report.graphs_written / t_ingest:,.0f} resources/s")
-    print(f"ratio full/parse: {t_ingest / t_parse:.2f}x wall (goal <= 2x); CPU: parse {c_parse:.1f} s, "
-          f"ingest {c_ingest:.1f} s (all threads, RocksDB's included; worker processes {c_workers:.1f} s), "
-          f"ratio {c_ingest / c_parse:.2f}x")
+    label = f" (median of {len(runs)} alternating runs)" if len(runs) > 1 else ""
+    print(f"full ingest ({where} pyoxigraph){label}:  {t_ingest:.1f} s, {report.graphs_written / t_ingest:,.0f} resources/s")
+    print(f"ratio full/parse: {statistics.median(ratios):.2f}x wall (goal <= 2x)"
+          + (f", per run {' '.join(f'{r:.2f}x' for r in ratios)}" if len(runs) > 1 else "")
+          + f"; CPU: parse {c_parse:.1f} s, ingest {c_ingest:.1f} s (all threads, RocksDB's included; "
+          f"worker processes {c_workers:.1f} s), ratio {c_ingest / c_parse:.2f}x")
     print(f"R4B validation in the reader: on; SHACL validation at ingest: {'on' if args.shacl else 'off'}; "
           f"workers: {args.workers}; status: {dict(report.status_counts())}")
     for name, (wall, cpu) in stages.items():
-        print(f"  stage {name:28s} {1e6 * cpu / total:6.0f} us/resource thread CPU, {wall:6.1f} s wall")
+        print(f"  stage {name:28s} {1e6 * cpu / total / len(runs):6.0f} us/resource thread CPU, "
+              f"{wall / len(runs):6.1f} s wall")
     print(f"load average before the run (1/5/15 min): {load_before[0]:.1f}/{load_before[1]:.1f}/"
           f"{load_before[2]:.1f}; after: {os.getloadavg()[0]:.1f}")
 
