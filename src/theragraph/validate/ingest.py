@@ -67,7 +67,7 @@ class _Triggers:
         for row in scratch.query(_CLASSES_USED):
             keep |= self.by_class.get(row[0].value, set())
         for predicate, shapes in self.by_predicate.items():
-            if next(iter(scratch.quads_for_pattern(None, ox.NamedNode(predicate), None)), None) is not None:
+            if _states(scratch, predicate=ox.NamedNode(predicate)):
                 keep |= shapes
         return keep
 
@@ -113,7 +113,7 @@ class IngestValidator:
         """The neighbourhood of ``graphs``, found in ``scratch`` (their content, nothing else)."""
         referenced = sorted(
             (row[0] for row in scratch.query(_REFERENCED)
-             if next(iter(scratch.quads_for_pattern(row[0], None, None)), None) is None),
+             if not _states(scratch, subject=row[0])),
             key=str,
         )
         return self._stored_facts(referenced, {g.graph for g in graphs}, store, unwritten)
@@ -198,11 +198,17 @@ class IngestValidator:
         return issues, scratch
 
 
+def _states(
+    scratch: ox.Store, *, subject: ox.NamedNode | ox.BlankNode | None = None,
+    predicate: ox.NamedNode | None = None,
+) -> bool:
+    """Whether ``scratch`` holds a triple with this subject and/or predicate (one index lookup)."""
+    return next(iter(scratch.quads_for_pattern(subject, predicate, None)), None) is not None
+
+
 def _described(scratch: ox.Store, node: Node) -> bool:
     """Whether ``node`` is the subject of a triple in ``scratch`` (the facts validation saw)."""
-    if not isinstance(node, (URIRef, BNode)):
-        return False
-    return next(iter(scratch.quads_for_pattern(to_ox(node), None, None)), None) is not None
+    return isinstance(node, (URIRef, BNode)) and _states(scratch, subject=to_ox(node))
 
 
 def _owners(graphs: Sequence[MappedGraph], focus: set[Node]) -> dict[Node, list[str]]:
