@@ -24,7 +24,7 @@ MAX_SHIFT_DAYS = 3650
 class Pseudonymizer:
     """Keyed pseudonymisation of patient identifiers, DICOM UIDs and dates."""
 
-    __slots__ = ("_key", "_uid_cache")
+    __slots__ = ("_key", "_keyed", "_uid_cache")
 
     def __init__(self, secret: bytes) -> None:
         """Create a pseudonymizer.
@@ -38,13 +38,22 @@ class Pseudonymizer:
         if len(secret) < 16:
             raise ValueError("the pseudonymisation secret must be at least 16 bytes long")
         self._key = secret
+        # the key schedule, computed once: copying it is ~1.5x cheaper than hmac.new per digest
+        self._keyed = hmac.new(secret, digestmod=hashlib.sha256)
         self._uid_cache: dict[str, str] = {}
 
     def __repr__(self) -> str:
         return "Pseudonymizer(<secret hidden>)"
 
+    def __reduce__(self) -> tuple[type, tuple[bytes]]:
+        # worker processes started by "spawn" (macOS, Windows) receive it pickled; an HMAC
+        # object does not pickle, so the copy is rebuilt from the secret
+        return (Pseudonymizer, (self._key,))
+
     def _digest(self, domain: str, value: str) -> bytes:
-        return hmac.new(self._key, f"{domain}\x1f{value}".encode(), hashlib.sha256).digest()
+        mac = self._keyed.copy()
+        mac.update(f"{domain}\x1f{value}".encode())
+        return mac.digest()
 
     def token(self, domain: str, value: str, *, length: int = 32) -> str:
         """Return a hex pseudonym of ``value`` within ``domain`` (``length`` hex chars)."""

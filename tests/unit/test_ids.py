@@ -46,3 +46,23 @@ def test_checksum_is_keyed_short_and_changes_with_the_content(pseudonymizer):
     assert first != Pseudonymizer(b"another-secret-0123456789").checksum("content-digest-1")
     # 88 bits, 15 base64url characters: short enough for pyoxigraph to keep inline
     assert len(first) == 15 and set(first) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def test_digest_is_hmac_sha256_of_domain_and_value(pseudonymizer):
+    import hashlib
+    import hmac
+
+    key = pseudonymizer._key
+    for domain, value in [("fhir", "Observation/o1"), ("patient", "sys|MRN1"), ("uid", "1.2.3")]:
+        expected = hmac.new(key, f"{domain}\x1f{value}".encode(), hashlib.sha256).digest()
+        assert pseudonymizer._digest(domain, value) == expected
+    # the precomputed key schedule is copied, never updated in place: a second call agrees
+    assert pseudonymizer._digest("fhir", "Observation/o1") == pseudonymizer._digest("fhir", "Observation/o1")
+
+
+def test_pseudonymizer_pickles_for_spawned_workers(pseudonymizer):
+    import pickle
+
+    copy = pickle.loads(pickle.dumps(pseudonymizer))
+    assert copy.patient("sys", "MRN1") == pseudonymizer.patient("sys", "MRN1")
+    assert repr(copy) == "Pseudonymizer(<secret hidden>)"
