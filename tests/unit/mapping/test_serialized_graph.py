@@ -74,3 +74,13 @@ def test_adding_something_that_is_not_a_term_fails_as_a_triple_would() -> None:
     with pytest.raises(TypeError):
         graph.add(ox.NamedNode("http://e/s"), ox.NamedNode("http://e/p"), "plain string")
     assert graph.ntriples == b""
+
+
+def test_lines_added_after_the_text_was_read_are_appended_to_it() -> None:
+    s, p = ox.NamedNode("http://e/s"), ox.NamedNode("http://e/p")
+    graph = SerializedGraph(graph="http://e/g", ntriples=b"")
+    graph.add(s, p, ox.Literal("1"))
+    first = graph.ntriples
+    graph.add(s, p, ox.Literal("2"))
+    assert graph.serialized() == first + b'<http://e/s> <http://e/p> "2" .\n'
+    assert [t.object.value for t in graph.triples] == ["1", "2"]
