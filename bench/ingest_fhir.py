@@ -10,6 +10,11 @@ their ratio, wall and CPU (the CPU of the worker processes included). ``--stages
 per-stage thread-CPU timers (small overhead). ``--repeat N`` alternates the two N times: the
 ratio reported is the median of the runs' ratios (each pairs a parse and an ingest minutes
 apart), the times the medians of each.
+
+Each parse-alone and each full ingest runs in a fresh Python process, as ``theragraph ingest``
+does (imports not timed). Until 2026-12-05 the repeats ran in one process: its second and third
+ingests took ~10 % longer than the first (26.4 -> 29.0 -> 29.6 s, peak RSS 1.06 -> 1.42 GB: the
+workers fork from an ever larger parent), a cost no CLI run has; ``--in-process`` keeps that mode.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ import random
 import resource
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -145,6 +152,39 @@ def _parse_once(data: Path) -> tuple[float, float, int]:
     return time.perf_counter() - t0, time.process_time() - c0, parsed
 
 
+def _run_one(args: argparse.Namespace, data: Path, what: str) -> dict:
+    """Time one parse-alone or full ingest, in this process or (default) a fresh one."""
+    if not args.in_process:
+        command = [sys.executable, __file__, "--one", what, "--out", str(args.out_dir),
+                   "--workers", str(args.workers)]
+        command += [flag for flag, on in (("--memory", args.memory), ("--no-shacl", not args.shacl),
+                                          ("--stages", args.stages)) if on]
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(_ROOT / "src"), str(_ROOT)]))
+        done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+        if done.returncode != 0:
+            raise SystemExit(f"the {what} run failed:\n{done.stderr}")
+        return json.loads(done.stdout.strip().splitlines()[-1])
+    if what == "parse":
+        t_parse, c_parse, parsed = _parse_once(data)
+        return {"wall": t_parse, "cpu": c_parse, "parsed": parsed}
+    global _STAGES
+    if args.stages and _STAGES is None:
+        _STAGES = _install_stage_timers()  # once: the wrappers would wrap each other
+    before = {name: list(v) for name, v in (_STAGES or {}).items()}
+    t_ingest, c_main, c_workers, report = _ingest_once(args, args.out_dir, data)
+    stages = {name: [v[0] - before.get(name, [0.0, 0.0])[0], v[1] - before.get(name, [0.0, 0.0])[1]]
+              for name, v in (_STAGES or {}).items()}
+    return {"wall": t_ingest, "cpu": c_main + c_workers, "cpu_workers": c_workers,
+            "graphs": report.graphs_written, "quads": report.quads_written,
+            "status": dict(report.status_counts()),
+            "stages": stages,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}
+
+
+_ROOT = Path(__file__).resolve().parents[1]
+_STAGES: dict[str, list[float]] | None = None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--resources", type=int, default=100_000)
@@ -160,30 +200,45 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1,
                         help="alternate parse-alone and full ingest N times; report the medians "
                         "(a shared machine drifts by several %% between runs minutes apart)")
+    parser.add_argument("--in-process", action="store_true",
+                        help="time every run in this process (later runs pay for the earlier "
+                        "ones' memory: ~10 %% slower ingests); default: a fresh process each")
+    parser.add_argument("--one", choices=["parse", "ingest"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.workers is None:
         from theragraph.cli.ingest import default_workers  # noqa: PLC0415
 
         args.workers = default_workers()
     work = args.out or Path(tempfile.mkdtemp(prefix="tg-bench-fhir-"))
+    args.out_dir = work
     data = work / "ndjson"
+    if args.one:  # a child process: one timed run, a JSON line on stdout
+        args.in_process = True
+        print(json.dumps(_run_one(args, data, args.one)))
+        return
     data.mkdir(parents=True, exist_ok=True)
     total = generate(data, args.resources)
     load_before = os.getloadavg()
-    stages = _install_stage_timers() if args.stages else {}
     runs: list[tuple[float, float, float, float, float, float]] = []
-    report = None
+    result: dict = {}
+    stages: dict[str, list[float]] = {}
     for i in range(max(1, args.repeat)):
-        t_parse, c_parse, parsed = _parse_once(data)
-        print(f"parse alone (json + R4B model_validate): {t_parse:.1f} s, {parsed / t_parse:,.0f} resources/s", flush=True)
+        parse = _run_one(args, data, "parse")
+        t_parse = parse["wall"]
+        print(f"parse alone (json + R4B model_validate): {t_parse:.1f} s, {parse['parsed'] / t_parse:,.0f} resources/s", flush=True)
         if i == 0 and not args.skip_handler_alone:
             t0 = time.perf_counter()
             handled = handler_alone(data)
             t_handler = time.perf_counter() - t0
             print(f"reader + de-identification + mapping, no store: {t_handler:.1f} s, "
                   f"{handled / t_handler:,.0f} resources/s ({t_handler / t_parse:.2f}x parse)", flush=True)
-        t_ingest, c_main, c_workers, report = _ingest_once(args, work, data)
-        runs.append((t_parse, c_parse, t_ingest, c_main + c_workers, c_workers, t_ingest / t_parse))
+        result = _run_one(args, data, "ingest")
+        t_ingest = result["wall"]
+        for name, (wall, cpu) in result["stages"].items():
+            slot = stages.setdefault(name, [0.0, 0.0])
+            slot[0] += wall
+            slot[1] += cpu
+        runs.append((t_parse, parse["cpu"], t_ingest, result["cpu"], result["cpu_workers"], t_ingest / t_parse))
         if args.repeat > 1:
             print(f"  run {i + 1}: parse {t_parse:.1f} s, full ingest {t_ingest:.1f} s, "
                   f"ratio {t_ingest / t_parse:.2f}x", flush=True)
@@ -191,17 +246,19 @@ def main() -> None:
         statistics.median(run[k] for run in runs) for k in range(6)
     )
     ratios = sorted(run[5] for run in runs)
-    assert report is not None
-    print(f"resources: {total} (parsed {total}, graphs written {report.graphs_written}, quads {report.quads_written})")
+    graphs = result["graphs"]
+    print(f"resources: {total} (parsed {total}, graphs written {graphs}, quads {result['quads']})")
     where = "in-memory" if args.memory else "on-disk"
     label = f" (median of {len(runs)} alternating runs)" if len(runs) > 1 else ""
-    print(f"full ingest ({where} pyoxigraph){label}:  {t_ingest:.1f} s, {report.graphs_written / t_ingest:,.0f} resources/s")
+    mode = "one process for all runs" if args.in_process else "a fresh process per run"
+    print(f"full ingest ({where} pyoxigraph){label}:  {t_ingest:.1f} s, {graphs / t_ingest:,.0f} resources/s")
     print(f"ratio full/parse: {statistics.median(ratios):.2f}x wall (goal <= 2x)"
           + (f", per run {' '.join(f'{r:.2f}x' for r in ratios)}" if len(runs) > 1 else "")
           + f"; CPU: parse {c_parse:.1f} s, ingest {c_ingest:.1f} s (all threads, RocksDB's included; "
           f"worker processes {c_workers:.1f} s), ratio {c_ingest / c_parse:.2f}x")
     print(f"R4B validation in the reader: on; SHACL validation at ingest: {'on' if args.shacl else 'off'}; "
-          f"workers: {args.workers}; status: {dict(report.status_counts())}")
+          f"workers: {args.workers}; {mode}; status: {result['status']}"
+          + (f"; peak RSS of the last ingest {result['peak_rss_mb']} MB" if "peak_rss_mb" in result else ""))
     for name, (wall, cpu) in stages.items():
         print(f"  stage {name:28s} {1e6 * cpu / total / len(runs):6.0f} us/resource thread CPU, "
               f"{wall / len(runs):6.1f} s wall")
