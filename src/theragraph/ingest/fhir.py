@@ -392,6 +392,18 @@ class FhirReader:
                 self.index.patients[token] = self.pseudonymizer.patient(system, f"{value}|{key}")
                 self._collisions.add(token)
 
+    def warm_up(self, entry: RawEntry) -> None:
+        """Validate one resource and discard the verdict: loads its R4B model classes.
+
+        fhir.resources imports element models, and pydantic builds their validators, on first
+        use (~0.1 s for an Observation); done in the parent before the worker processes fork,
+        they share the result instead of each building it again.
+        """
+        try:
+            self._validator.validate(model_class(entry.resource["resourceType"]), entry.resource)
+        except (KeyError, ValidationError, ValueError, TypeError):
+            pass  # the second pass reports it
+
     def read_file(self, path: Path) -> Iterator[FhirRecord | FailedResource]:
         """Second pass: yield one record (or failure) per resource of ``path``."""
         for entry in iter_raw_entries(path):

@@ -21,7 +21,7 @@ from theragraph.ids import graph_iri
 from theragraph.ingest.fhir import FhirReader, is_ndjson
 from theragraph.mapping.base import MappedGraph
 from theragraph.mapping.fhir import FhirMapper
-from theragraph.pipeline.fhir_parallel import MapFailure, ParallelNdjson, index_in_parallel
+from theragraph.pipeline.fhir_parallel import MapFailure, ParallelNdjson, index_in_parallel, warm_up
 from theragraph.pipeline.sources import IngestContext, IngestUnit
 from theragraph.records.fhir import FailedResource, FhirRecord
 from theragraph.report import FileOutcome, Issue
@@ -164,6 +164,8 @@ class FhirHandler:
         with ExitStack() as stack:
             pool = None
             if parallel:
+                if self.validate:
+                    warm_up(reader, files)
                 pool = stack.enter_context(ParallelNdjson(reader, mapper, ctx.workers, fail_fast=ctx.fail_fast))
             yield from self._map_files(files, ctx, reader, mapper, pool, progress)
 

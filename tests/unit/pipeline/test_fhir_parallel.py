@@ -127,3 +127,24 @@ def test_the_first_unit_is_small_so_the_write_starts_early(tmp_path):  # noqa: A
     handler = FhirHandler(batch_size=10, first_batch_size=4)
     sizes = [len(unit.graphs) for unit in handler.ingest([data / "export.ndjson"], ctx, lambda n: None)]
     assert sizes == [4, 10, 9]
+
+
+def test_warm_up_validates_each_files_first_resource_and_changes_nothing(tmp_path):  # noqa: ANN001
+    import copy
+
+    from theragraph.ingest.fhir import FhirReader
+    from theragraph.pipeline.fhir_parallel import warm_up
+
+    good = fb.psa("o1", "p1", 1.0, "2021-01-10T08:00:00Z")
+    (tmp_path / "obs.ndjson").write_text(json.dumps(good) + "\n" + json.dumps(good) + "\n")
+    (tmp_path / "broken.ndjson").write_text('{"resourceType": "Observation", "id": "cut-\n' + json.dumps(good) + "\n")
+    (tmp_path / "bundle.json").write_text(json.dumps({"resourceType": "Bundle", "type": "collection"}))
+    reader = FhirReader(Pseudonymizer(SECRET))
+    before = copy.deepcopy(good)
+    warm_up(reader, [tmp_path / "obs.ndjson", tmp_path / "broken.ndjson", tmp_path / "bundle.json",
+                     tmp_path / "missing.ndjson"])  # broken, non-NDJSON and unreadable files: skipped
+    assert reader._validator._memo  # noqa: SLF001 - the Observation's elements were validated here
+    assert good == before
+    # the second pass still reads and reports everything, the broken line included
+    records = list(reader.read_file(tmp_path / "broken.ndjson"))
+    assert [type(r).__name__ for r in records] == ["FailedResource", "FhirRecord"]
