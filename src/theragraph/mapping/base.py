@@ -90,6 +90,8 @@ class SerializedGraph(MappedGraph):
     def add(self, subject: ox.NamedNode | ox.BlankNode, predicate: ox.NamedNode, obj: Any) -> None:
         """Append one triple (a line of text while the content is text)."""
         lines = self._lines
+        if lines is None and _NTRIPLES_SLOT.__get__(self, MappedGraph) is not None:
+            lines = self._lines = []  # created on the first line: most graphs (unpacked) get none
         if lines is not None:
             if type(subject) not in _SUBJECTS or type(predicate) is not ox.NamedNode or type(obj) not in _OBJECTS:
                 raise TypeError(f"not RDF terms: {subject!r} {predicate!r} {obj!r}")
@@ -105,13 +107,13 @@ class SerializedGraph(MappedGraph):
         if lines:
             text = (text or b"") + "".join(lines).encode()
             _NTRIPLES_SLOT.__set__(self, text)
-            lines.clear()
+            self._lines = None
         return text
 
     @ntriples.setter
     def ntriples(self, value: bytes | None) -> None:
         _NTRIPLES_SLOT.__set__(self, value)
-        self._lines = [] if value is not None else None
+        self._lines = None
 
     @property  # type: ignore[override]
     def triples(self) -> list[ox.Triple]:

@@ -10,6 +10,7 @@ graph itself are reported: a neighbour's own problems belong to the neighbour's 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -162,11 +163,15 @@ class IngestValidator:
     ) -> tuple[dict[str, list[Issue]], ox.Store]:
         """:meth:`validate_unit`, seeing also the ``unwritten`` facts of the previous unit.
 
+        The issues come as a ``defaultdict``: a graph without any has no entry until read.
+
         Returns the issues and the facts this validation saw (the unit and its neighbourhood):
         passed as ``unwritten`` to the next unit's validation, they let the pipeline validate
         that unit while this one is still being written.
         """
-        issues: dict[str, list[Issue]] = {g.graph: [] for g in graphs}
+        # only graphs with results get an entry (a list per graph of a 20,000-graph unit was
+        # ~0.6 s of allocation and garbage collection per 100,000 graphs)
+        issues: dict[str, list[Issue]] = defaultdict(list)
         # the unit goes into the scratch store first; what it uses and references is asked there
         scratch = _scratch_store(graphs)
         if not graphs:
