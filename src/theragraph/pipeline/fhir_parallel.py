@@ -14,10 +14,12 @@ most ``AHEAD_CHUNKS`` chunks in flight (bounded memory).
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections import deque
 from collections.abc import Iterator
+from contextlib import contextmanager
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,6 +121,26 @@ def _map_lines(lines: list[tuple[int, bytes]]) -> list[tuple[list[object], dict[
     return out
 
 
+@contextmanager
+def frozen_for_fork() -> Iterator[None]:
+    """Move the objects that exist now out of the garbage collector's reach while workers run.
+
+    The pattern of the ``gc.freeze`` documentation for fork without exec: the workers' and
+    this process's collections no longer walk the long-lived objects (modules, models, shapes),
+    and the workers do not copy the pages those objects live on by touching their GC headers.
+    Measured: a worker's CPU for 18,000 lines -3 % (4.23 s against 4.37 s, mean of five pairs).
+    Objects frozen by someone else stay as they were.
+    """
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def warm_up(reader: FhirReader, files: list[Path]) -> None:
     """Validate the first resource of each NDJSON file here, before the workers fork.
 
@@ -149,14 +171,19 @@ class ParallelNdjson:
         self.workers = workers
         method = "fork" if os.name == "posix" else "spawn"
         self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
+        self._frozen = frozen_for_fork()
 
     def __enter__(self) -> ParallelNdjson:
+        self._frozen.__enter__()  # the workers fork at the first submit
         return self
 
     def __exit__(self, *exc: object) -> None:
         global _STATE
-        self._pool.shutdown(wait=True, cancel_futures=True)
-        _STATE = None
+        try:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        finally:
+            _STATE = None
+            self._frozen.__exit__(None, None, None)
 
     def read(self, path: Path, count: object) -> Iterator[FhirRecord | MappedGraph | FailedResource | MapFailure]:
         """Yield ``path``'s results in order: graphs mapped by workers, records read here, failures.
@@ -235,7 +262,8 @@ def index_in_parallel(reader: FhirReader, files: list[Path], workers: int) -> No
     _STATE = (reader, None, False)  # type: ignore[assignment]  # the workers read only the reader
     method = "fork" if os.name == "posix" else "spawn"
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method)) as pool:
+        with frozen_for_fork(), ProcessPoolExecutor(max_workers=workers,
+                                                    mp_context=multiprocessing.get_context(method)) as pool:
             tasks: list[Path | list[Future[list[IndexedEntry]]]] = []
             for path in files:
                 try:

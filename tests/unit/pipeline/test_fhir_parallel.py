@@ -148,3 +148,26 @@ def test_warm_up_validates_each_files_first_resource_and_changes_nothing(tmp_pat
     # the second pass still reads and reports everything, the broken line included
     records = list(reader.read_file(tmp_path / "broken.ndjson"))
     assert [type(r).__name__ for r in records] == ["FailedResource", "FhirRecord"]
+
+
+def test_objects_are_frozen_while_the_workers_run_and_released_after(tmp_path):  # noqa: ANN001
+    import gc
+
+    from theragraph.pipeline.fhir_parallel import frozen_for_fork
+
+    assert gc.get_freeze_count() == 0
+    with frozen_for_fork():
+        assert gc.get_freeze_count() > 0  # the parent's objects: out of the collector's walks
+    assert gc.get_freeze_count() == 0  # collectable again after the run
+    gc.freeze()  # frozen by someone else: left as it is
+    try:
+        count = gc.get_freeze_count()
+        with frozen_for_fork():
+            assert gc.get_freeze_count() == count
+        assert gc.get_freeze_count() == count
+    finally:
+        gc.unfreeze()
+    data = tmp_path / "data"
+    _write_batch(data)
+    _ingest(OxigraphStore(None), data, workers=2)  # a run with workers leaves nothing frozen
+    assert gc.get_freeze_count() == 0
