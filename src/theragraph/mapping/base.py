@@ -93,7 +93,8 @@ class SerializedGraph(MappedGraph):
         if lines is None and _NTRIPLES_SLOT.__get__(self, MappedGraph) is not None:
             lines = self._lines = []  # created on the first line: most graphs (unpacked) get none
         if lines is not None:
-            if type(subject) not in _SUBJECTS or type(predicate) is not ox.NamedNode or type(obj) not in _OBJECTS:
+            if (type(subject) not in _SUBJECTS or type(predicate) is not ox.NamedNode
+                    or type(obj) not in _OBJECTS):
                 raise TypeError(f"not RDF terms: {subject!r} {predicate!r} {obj!r}")
             # pyoxigraph writes its terms in N-Triples syntax (escapes included)
             lines.append(f"{subject} {predicate} {obj} .\n")
@@ -102,6 +103,7 @@ class SerializedGraph(MappedGraph):
 
     @property  # type: ignore[override]
     def ntriples(self) -> bytes | None:
+        """The content as N-Triples (the lines added since it was last read joined to it)."""
         text: bytes | None = _NTRIPLES_SLOT.__get__(self, MappedGraph)
         lines = self._lines
         if lines:

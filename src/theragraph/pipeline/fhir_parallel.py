@@ -19,8 +19,8 @@ import multiprocessing
 import os
 from collections import deque
 from collections.abc import Iterator
-from contextlib import contextmanager
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,7 +145,8 @@ def warm_up(reader: FhirReader, files: list[Path]) -> None:
     """Validate the first resource of each NDJSON file here, before the workers fork.
 
     The R4B model classes (and the validator's adapters) they need are then loaded once, in the
-    parent, and shared by every worker: each worker loading them itself cost ~0.5 s of CPU.
+    parent, and shared by every worker (each worker loading them itself cost ~0.15 s of CPU;
+    this costs ~0.12 s once).
     """
     for path in files:
         try:

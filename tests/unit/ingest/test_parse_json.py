@@ -35,12 +35,14 @@ def test_parse_json_equals_json_loads(data: bytes) -> None:
 
 def test_parse_json_floats_round_trip_as_json_loads() -> None:
     rng = random.Random(3)
-    values = [rng.uniform(-1e6, 1e6) for _ in range(2000)] + [rng.random() * 10 ** rng.randint(-300, 300) for _ in range(2000)]
+    values = [rng.uniform(-1e6, 1e6) for _ in range(2000)]
+    values += [rng.random() * 10 ** rng.randint(-300, 300) for _ in range(2000)]
     data = json.dumps({"v": values}).encode()
     assert parse_json(data) == json.loads(data)
 
 
-@pytest.mark.parametrize("data", [b'{"a": [1, 2,]}', b'{"a": "\x01"}', b'{"a": 1', b"", b"not json"])
+@pytest.mark.parametrize(
+    "data", [b'{"a": [1, 2,]}', b'{"a": "\x01"}', b'{"a": 1', b"", b"not json"])
 def test_parse_json_errors_are_json_loads_errors(data: bytes) -> None:
     with pytest.raises(json.JSONDecodeError) as expected:
         json.loads(data)

@@ -137,13 +137,16 @@ def test_warm_up_validates_each_files_first_resource_and_changes_nothing(tmp_pat
 
     good = fb.psa("o1", "p1", 1.0, "2021-01-10T08:00:00Z")
     (tmp_path / "obs.ndjson").write_text(json.dumps(good) + "\n" + json.dumps(good) + "\n")
-    (tmp_path / "broken.ndjson").write_text('{"resourceType": "Observation", "id": "cut-\n' + json.dumps(good) + "\n")
-    (tmp_path / "bundle.json").write_text(json.dumps({"resourceType": "Bundle", "type": "collection"}))
+    broken = '{"resourceType": "Observation", "id": "cut-\n' + json.dumps(good) + "\n"
+    (tmp_path / "broken.ndjson").write_text(broken)
+    bundle = {"resourceType": "Bundle", "type": "collection"}
+    (tmp_path / "bundle.json").write_text(json.dumps(bundle))
     reader = FhirReader(Pseudonymizer(SECRET))
     before = copy.deepcopy(good)
-    warm_up(reader, [tmp_path / "obs.ndjson", tmp_path / "broken.ndjson", tmp_path / "bundle.json",
-                     tmp_path / "missing.ndjson"])  # broken, non-NDJSON and unreadable files: skipped
-    assert reader._validator._memo  # noqa: SLF001 - the Observation's elements were validated here
+    # broken, non-NDJSON and unreadable files: skipped
+    names = ("obs.ndjson", "broken.ndjson", "bundle.json", "missing.ndjson")
+    warm_up(reader, [tmp_path / n for n in names])
+    assert reader._validator._memo  # noqa: SLF001 - the Observation's elements validated here
     assert good == before
     # the second pass still reads and reports everything, the broken line included
     records = list(reader.read_file(tmp_path / "broken.ndjson"))

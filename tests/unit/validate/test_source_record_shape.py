@@ -1,5 +1,8 @@
-"""The SourceRecordGraph shape finds provenance graphs by their properties (their type is entailed,
-not stated) and checks them, for every source kind the pipeline writes."""
+"""The SourceRecordGraph shape finds provenance graphs by their properties.
+
+Their type is entailed, not stated; the shape checks them for every source kind the pipeline
+writes.
+"""
 
 from __future__ import annotations
 
@@ -47,7 +50,8 @@ def test_complete_provenance_of_every_kind_conforms(kind: str, engine: str) -> N
 @pytest.mark.parametrize("engine", ["fast", "pyshacl"])
 def test_untyped_graph_missing_its_reader_version_is_reported(engine: str) -> None:
     graph = G.format(kind="fhir")
-    found = _violations(GraphWrite(graph, ntriples=_provenance(graph, "fhir", reader=False)), engine=engine)
+    write = GraphWrite(graph, ntriples=_provenance(graph, "fhir", reader=False))
+    found = _violations(write, engine=engine)
     assert found == {(graph, "https://w3id.org/theragraph/ontology#readerVersion")}
 
 
