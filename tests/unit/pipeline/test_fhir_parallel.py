@@ -162,12 +162,13 @@ def test_objects_are_frozen_while_the_workers_run_and_released_after(tmp_path): 
     with frozen_for_fork():
         assert gc.get_freeze_count() > 0  # the parent's objects: out of the collector's walks
     assert gc.get_freeze_count() == 0  # collectable again after the run
-    gc.freeze()  # frozen by someone else: left as it is
+    # frozen by someone else: not unfrozen by us (the count itself may fall as frozen objects
+    # are freed, so only "still frozen" is asserted)
+    gc.freeze()
     try:
-        count = gc.get_freeze_count()
         with frozen_for_fork():
-            assert gc.get_freeze_count() == count
-        assert gc.get_freeze_count() == count
+            pass
+        assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
     data = tmp_path / "data"
