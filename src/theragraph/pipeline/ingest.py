@@ -11,7 +11,7 @@ import os
 import traceback
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -259,10 +259,12 @@ class IngestPipeline:
         files = iter_files(paths) if files is None else files
         groups = self.classify(files, report)
         tick(len(files) - sum(len(v) for v in groups.values()))
-        # One writer thread: pyoxigraph releases the GIL while it writes, so a handler that allows
+        # Writer threads: pyoxigraph releases the GIL while it writes, so a handler that allows
         # it reads, maps and validates unit N+1 while unit N is written (each unit still lands
-        # whole; N+1's validation sees N's facts through the validator, see _run_handler).
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="theragraph-write") as writer:
+        # whole; N+1's validation sees N's facts through the validator, see _run_handler), and
+        # where the store can (on-disk pyoxigraph: concurrent_writes) N+1 is written beside N.
+        threads = max(1, getattr(self.store, "concurrent_writes", 1))
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="theragraph-write") as writer:
             for handler in self.handlers:
                 chunk = groups.get(handler.kind) or []
                 if chunk:
@@ -291,7 +293,8 @@ class IngestPipeline:
                 if pending is not None and not early:
                     pending, done = None, pending
                     self._finish_unit(done, report)
-                started = self._start_unit(unit, writer, unwritten=pending.facts if pending else None)
+                started = self._start_unit(unit, writer, unwritten=pending.facts if pending else None,
+                                           in_flight=pending)
                 # N+1 is the pending unit before N is finished: should that fail, N+1 is still reported
                 done, pending = pending, started if overlap else None
                 if done is not None:
@@ -337,12 +340,15 @@ class IngestPipeline:
         return {g.graph: self.validator.validate_graph(g, self.store) for g in graphs}, None
 
     def _start_unit(
-        self, unit: IngestUnit, writer: ThreadPoolExecutor, *, unwritten: ox.Store | None = None
+        self, unit: IngestUnit, writer: ThreadPoolExecutor, *, unwritten: ox.Store | None = None,
+        in_flight: _PendingUnit | None = None,
     ) -> _PendingUnit:
         """Check, validate and add provenance to a unit's graphs; submit its write to ``writer``.
 
         The store must hold the units before, except the one whose facts are ``unwritten``
-        (validation and the unchanged check read the store). Writes run in submission order.
+        (validation and the unchanged check read the store). ``in_flight``: the unit whose write
+        may still run; a unit that writes one of its graphs again is submitted after it landed,
+        so the later content wins (the writer may run writes side by side).
         """
         now = datetime.now(UTC)
         pending = _PendingUnit(unit)
@@ -367,6 +373,10 @@ class IngestPipeline:
                 continue
             pending.writes.append(_graph_write(graph, now, self.activity))
             pending.written.append(graph.graph)
+        if in_flight is not None and in_flight.future is not None and not in_flight.future.done():
+            mine = {w.graph for w in pending.writes}
+            if any(w.graph in mine for w in in_flight.writes):
+                wait([in_flight.future])  # its outcome is read when it is finished
         pending.future = writer.submit(self.store.replace_graphs, pending.writes)
         return pending
 

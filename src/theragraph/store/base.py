@@ -41,7 +41,12 @@ class GraphWrite:
 
 @runtime_checkable
 class Store(Protocol):
-    """A quad store that Theragraph reads and writes."""
+    """A quad store that Theragraph reads and writes.
+
+    A store may also say, as ``concurrent_writes`` (an int), how many :meth:`replace_graphs`
+    calls on disjoint graphs it runs usefully side by side; the ingest writes with that many
+    threads (one where it says nothing).
+    """
 
     def replace_graphs(self, writes: Sequence[GraphWrite]) -> int:
         """Replace each named graph by its new triples, all in one transaction.

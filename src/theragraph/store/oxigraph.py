@@ -11,6 +11,13 @@ A crash leaves each named graph as it was or complete:
   before the write, and the next ingest writes them whole. A read-only open does this first too,
   unless a writer holds the store (then the journal is its load in progress).
 
+Writes of disjoint graph sets may run side by side (``concurrent_writes``, the ingest's writer
+threads): each bulk load has a journal of its own, as oxigraph's own ``load`` runs a bulk loader
+per file. A bulk load is one thread parsing and then one building its index files, so two of them
+keep both cores busy where one leaves the second idle (the end of an ingest, once the workers are
+done: bench/RESULTS.md). Callers must not write the same graph from two threads at once (the
+pipeline waits for the earlier write of a graph before it submits the next).
+
 In-memory stores (tests) use one transactional load.
 """
 
@@ -18,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -29,8 +37,10 @@ from theragraph.store.base import GraphWrite
 
 log = logging.getLogger(__name__)
 
-#: lists the graphs of a bulk load in progress (removed when it returned; see the module doc)
+#: lists the graphs of a bulk load in progress (removed when it returned; see the module doc);
+#: a load beside another one uses ``theragraph-bulk-load-<n>.journal``
 JOURNAL_NAME = "theragraph-bulk-load.journal"
+_JOURNAL_GLOB = "theragraph-bulk-load*.journal"
 #: graphs remembered by a store opened empty before it asks the store instead (bounded memory)
 KNOWN_GRAPHS_MAX = 1_000_000
 
@@ -85,19 +95,29 @@ def _fsync_dir(path: Path | None) -> None:
         os.close(fd)
 
 
-def _roll_back(store: ox.Store, path: Path) -> None:
-    """Drop the graphs named by the journal in ``path`` (if any) from ``store``; remove it."""
-    journal = path / JOURNAL_NAME
-    if not journal.exists():
-        return
-    graphs = [line for line in journal.read_text().splitlines() if line]
-    log.warning("the store at %s was closed during a write: removing its %d incomplete new "
-                "graphs (ingest their files again)", path, len(graphs))
-    if graphs:
-        store.update(" ;\n".join(f"DROP SILENT GRAPH {ox.NamedNode(g)}" for g in graphs))
-        store.flush()
-    journal.unlink()
-    _fsync_dir(path)
+def _journals(path: Path) -> list[Path]:
+    """Return the bulk-load journals in the store folder ``path``."""
+    return sorted(path.glob(_JOURNAL_GLOB))
+
+
+def _journal_path(path: Path, slot: int) -> Path:
+    return path / (JOURNAL_NAME if slot == 0 else f"theragraph-bulk-load-{slot}.journal")
+
+
+def _roll_back(store: ox.Store, path: Path, journals: list[Path] | None = None) -> None:
+    """Drop the graphs named by the journals in ``path`` (all, or ``journals``) from ``store``;
+    remove the journals."""
+    for journal in _journals(path) if journals is None else journals:
+        if not journal.exists():
+            continue
+        graphs = [line for line in journal.read_text().splitlines() if line]
+        log.warning("the store at %s was closed during a write: removing its %d incomplete new "
+                    "graphs (ingest their files again)", path, len(graphs))
+        if graphs:
+            store.update(" ;\n".join(f"DROP SILENT GRAPH {ox.NamedNode(g)}" for g in graphs))
+            store.flush()
+        journal.unlink()
+        _fsync_dir(path)
 
 
 def _roll_back_if_unlocked(path: Path) -> None:
@@ -136,7 +156,7 @@ class OxigraphStore:
             if self.path is None:
                 self._store = ox.Store()
             elif read_only:
-                if (self.path / JOURNAL_NAME).exists():
+                if _journals(self.path):
                     _roll_back_if_unlocked(self.path)
                 self._store = ox.Store.read_only(str(self.path))
             else:
@@ -149,7 +169,10 @@ class OxigraphStore:
                 code="store.locked",
             ) from exc
         if self.path is not None and not read_only:
-            self._roll_back_bulk_load()
+            _roll_back(self._store, self.path)
+        # journal slots of the bulk loads in progress (one each; see the module doc)
+        self._slots: set[int] = set()
+        self._slots_lock = threading.Lock()
         # The graphs of a store opened empty and written only through this object (a writable
         # store holds RocksDB's lock: no other process writes), so existing_graphs need not ask
         # the store (a key lookup per graph, ~10 us, twice per graph written). None: ask it.
@@ -158,29 +181,38 @@ class OxigraphStore:
             self._known = set()
 
     @property
-    def _journal(self) -> Path:
-        assert self.path is not None
-        return self.path / JOURNAL_NAME
+    def concurrent_writes(self) -> int:
+        """How many :meth:`replace_graphs` calls on disjoint graphs may usefully run at once.
 
-    def _roll_back_bulk_load(self) -> None:
-        """Drop the graphs of a bulk load that a crash interrupted (its journal survived)."""
-        assert self.path is not None
-        _roll_back(self._store, self.path)
+        Two on disk (bulk loads side by side, see the module doc); one in memory, where a load
+        is one transaction.
+        """
+        return 1 if self.path is None else 2
 
     def _bulk_load(self, trig: bytes, graphs: list[str]) -> None:
-        """Load new graphs with the bulk loader, made crash-safe by the journal."""
-        with self._journal.open("w") as fh:
-            fh.write("\n".join(graphs) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        _fsync_dir(self.path)
+        """Load new graphs with the bulk loader, made crash-safe by a journal of its own."""
+        assert self.path is not None
+        with self._slots_lock:
+            slot = next(i for i in range(len(self._slots) + 1) if i not in self._slots)
+            self._slots.add(slot)
+        journal = _journal_path(self.path, slot)
         try:
-            # lenient: the TriG is ours, built from terms checked when they were made (-8 % CPU)
-            self._store.bulk_load(trig, format=ox.RdfFormat.TRIG, lenient=True)
-        except BaseException:
-            self._roll_back_bulk_load()  # what was loaded goes: the graphs stay absent
-            raise
-        self._journal.unlink()
+            with journal.open("w") as fh:
+                fh.write("\n".join(graphs) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            _fsync_dir(self.path)
+            try:
+                # lenient: the TriG is ours, built from terms checked when they were made (-8 % CPU)
+                self._store.bulk_load(trig, format=ox.RdfFormat.TRIG, lenient=True)
+            except BaseException:
+                # what was loaded goes: the graphs stay absent
+                _roll_back(self._store, self.path, [journal])
+                raise
+            journal.unlink()
+        finally:
+            with self._slots_lock:
+                self._slots.discard(slot)
 
     def __repr__(self) -> str:
         return f"OxigraphStore({str(self.path) if self.path else ':memory:'})"
@@ -209,7 +241,8 @@ class OxigraphStore:
 
         Graphs not in the store yet (the usual first ingest) are added by the journalled bulk
         loader (module doc); graphs that exist are dropped and re-inserted by one SPARQL update
-        (one transaction), so a crash never leaves a graph half-written.
+        (one transaction), so a crash never leaves a graph half-written. Calls from several
+        threads must write disjoint graphs (module doc).
         """
         if not writes:
             return 0

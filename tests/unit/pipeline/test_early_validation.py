@@ -102,3 +102,55 @@ def test_after_a_rejected_graph_the_next_unit_waits_for_the_write(tmp_path: Path
     assert report.graphs_written == 6
     assert {(i.code, i.severity) for f in report.files for i in f.issues} == {("shacl.class", "error")}
     store.close()
+
+
+class Rewrite(TwoUnits):
+    """Unit 2 writes a graph of unit 1 again, with new content."""
+
+    def ingest(self, files: list[Path], ctx: IngestContext, progress: Callable[[int], None]) -> Iterator[IngestUnit]:
+        for graphs in ([_graph("p0", "Patient"), _graph("p1", "Patient")], [_graph("p0", "Person")]):
+            yield IngestUnit(graphs, [FileOutcome(path="x", status="ingested", kind="test",
+                                                  graphs=[g.graph for g in graphs])])
+        progress(len(files))
+
+
+def test_a_unit_that_rewrites_a_graph_in_flight_is_written_after_it(tmp_path: Path) -> None:
+    """On disk the writes of two units may run side by side, but not two writes of one graph:
+    the later content must win, not be merged with the earlier one."""
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "f").write_text("x")
+    events: list[str] = []
+    pipeline, store = _pipeline(tmp_path, Rewrite(), events)
+    assert store.concurrent_writes == 2
+    pipeline.run([tmp_path / "in"])
+    assert events == ["validate 2 without unwritten", "written 2", "validate 1 with unwritten", "written 1"] or \
+        events == ["validate 2 without unwritten", "validate 1 with unwritten", "written 2", "written 1"]
+    classes = {q.object.value for q in store.quads("https://w3id.org/theragraph/graph/test/p0")
+               if q.predicate == RDF_TYPE}
+    assert classes == {EX + "Person"}
+    store.close()
+
+
+def test_units_of_disjoint_graphs_are_written_side_by_side(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "f").write_text("x")
+    events: list[str] = []
+    pipeline, store = _pipeline(tmp_path, TwoUnits(), events)
+    inside: list[int] = []
+    write = store.replace_graphs
+
+    def counted(writes):  # noqa: ANN001, ANN202
+        inside.append(len(writes))
+        time.sleep(0.2)  # long enough for the other writer thread to enter too
+        peak.append(len(inside))
+        try:
+            return write(writes)
+        finally:
+            inside.pop()
+
+    peak: list[int] = []
+    store.replace_graphs = counted  # type: ignore[method-assign]
+    report = pipeline.run([tmp_path / "in"])
+    assert report.graphs_written == 6
+    assert max(peak) == 2  # both units' writes were running at once
+    store.close()

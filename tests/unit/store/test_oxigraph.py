@@ -106,6 +106,56 @@ def test_a_journal_left_by_a_crash_drops_its_graphs_on_open(tmp_path, read_only)
     reopened.close()
 
 
+def test_bulk_loads_side_by_side_have_a_journal_each(tmp_path, monkeypatch):  # noqa: ANN001
+    """Two writer threads (the ingest's, on disk) load disjoint new graphs at the same time."""
+    import threading
+
+    store = OxigraphStore(tmp_path / "s")
+    assert store.concurrent_writes == 2
+    both_inside = threading.Barrier(2, timeout=30)
+    journals: list[list[str]] = []
+
+    class Spy:  # bulk_load waits until both loads are inside it, then records the journals
+        def __init__(self, raw: ox.Store) -> None:
+            self.raw = raw
+
+        def bulk_load(self, *args, **kwargs) -> None:
+            both_inside.wait()
+            journals.append(sorted(p.name for p in (tmp_path / "s").glob("*.journal")))
+            self.raw.bulk_load(*args, **kwargs)
+
+        def __getattr__(self, name: str):
+            return getattr(self.raw, name)
+
+    monkeypatch.setattr(store, "_store", Spy(store.raw))
+    writes = [[GraphWrite(f"https://example.org/g{k}", _about(f"https://example.org/s{k}", 3))]
+              for k in range(2)]
+    threads = [threading.Thread(target=store.replace_graphs, args=(w,)) for w in writes]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert journals == [sorted([JOURNAL_NAME, "theragraph-bulk-load-1.journal"])] * 2
+    assert not list((tmp_path / "s").glob("*.journal"))
+    assert sorted(store.named_graphs()) == ["https://example.org/g0", "https://example.org/g1"]
+    assert len(store.raw.raw) == 6
+    assert OxigraphStore(None).concurrent_writes == 1  # in memory: one transaction per load
+
+
+def test_every_journal_left_by_a_crash_is_rolled_back(tmp_path):
+    store = OxigraphStore(tmp_path / "s")
+    store.raw.bulk_load(b"<https://example.org/a> { <https://example.org/n> <https://example.org/p> 1 . }\n"
+                        b"<https://example.org/b> { <https://example.org/n> <https://example.org/p> 2 . }",
+                        format=ox.RdfFormat.TRIG)
+    (tmp_path / "s" / JOURNAL_NAME).write_text("https://example.org/a\n")
+    (tmp_path / "s" / "theragraph-bulk-load-1.journal").write_text("https://example.org/b\n")
+    store.close()
+    reopened = OxigraphStore(tmp_path / "s")
+    assert reopened.count_quads() == 0
+    assert not list((tmp_path / "s").glob("*.journal"))
+    reopened.close()
+
+
 def test_a_failing_bulk_load_leaves_no_part_of_its_graphs(tmp_path):
     store = OxigraphStore(tmp_path / "s")
     good = b"<https://example.org/g> { <https://example.org/s> <https://example.org/p> 1 . }\n"
