@@ -121,6 +121,10 @@ def _map_lines(lines: list[tuple[int, bytes]]) -> list[tuple[list[object], dict[
     return out
 
 
+#: the generation-2 threshold while workers run (Python's default is 10): full collections put off
+FULL_COLLECTION_THRESHOLD = 1_000
+
+
 @contextmanager
 def frozen_for_fork() -> Iterator[None]:
     """Move the objects that exist now out of the garbage collector's reach while workers run.
@@ -130,15 +134,26 @@ def frozen_for_fork() -> Iterator[None]:
     and the workers do not copy the pages those objects live on by touching their GC headers.
     Measured: a worker's CPU for 18,000 lines -3 % (4.23 s against 4.37 s, mean of five pairs).
     Objects frozen by someone else stay as they were.
+
+    Full (generation-2) collections are put off meanwhile (young ones still run): they walked
+    the units in flight and freed nothing (measured: 8 per 100,000 resources, ~0.08 s each, 0
+    objects collected; reading and mapping a resource make no reference cycles, a test says
+    so). The parent's collections took 0.37 s instead of 1.06 s. The thresholds are restored
+    after.
     """
-    if gc.get_freeze_count():
-        yield
-        return
-    gc.freeze()
+    thresholds = gc.get_threshold()
+    gc.set_threshold(thresholds[0], thresholds[1], max(thresholds[2], FULL_COLLECTION_THRESHOLD))
     try:
-        yield
+        if gc.get_freeze_count():
+            yield
+            return
+        gc.freeze()
+        try:
+            yield
+        finally:
+            gc.unfreeze()
     finally:
-        gc.unfreeze()
+        gc.set_threshold(*thresholds)
 
 
 def warm_up(reader: FhirReader, files: list[Path]) -> None:

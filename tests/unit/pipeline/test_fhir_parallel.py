@@ -156,12 +156,16 @@ def test_warm_up_validates_each_files_first_resource_and_changes_nothing(tmp_pat
 def test_objects_are_frozen_while_the_workers_run_and_released_after(tmp_path):  # noqa: ANN001
     import gc
 
-    from theragraph.pipeline.fhir_parallel import frozen_for_fork
+    from theragraph.pipeline.fhir_parallel import FULL_COLLECTION_THRESHOLD, frozen_for_fork
 
     assert gc.get_freeze_count() == 0
+    thresholds = gc.get_threshold()
     with frozen_for_fork():
         assert gc.get_freeze_count() > 0  # the parent's objects: out of the collector's walks
+        assert gc.get_threshold()[2] >= FULL_COLLECTION_THRESHOLD  # full collections put off
+        assert gc.get_threshold()[:2] == thresholds[:2]  # young ones as they were
     assert gc.get_freeze_count() == 0  # collectable again after the run
+    assert gc.get_threshold() == thresholds
     # frozen by someone else: not unfrozen by us (the count itself may fall as frozen objects
     # are freed, so only "still frozen" is asserted)
     gc.freeze()
@@ -175,3 +179,4 @@ def test_objects_are_frozen_while_the_workers_run_and_released_after(tmp_path): 
     _write_batch(data)
     _ingest(OxigraphStore(None), data, workers=2)  # a run with workers leaves nothing frozen
     assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == thresholds
