@@ -119,10 +119,19 @@ def provenance_ntriples(graph: MappedGraph, *, generated_at: datetime, activity:
     g = str(ox.NamedNode(graph.graph))
     text = g.join(_shared_statements(graph.kind, graph.mapping_version, generated_at, activity))
     if graph.source_checksum:
-        text += f"{g} {_P_CHECKSUM} {ox.Literal(graph.source_checksum)} .\n"
+        text += f"{g}{_CHECKSUM_PREDICATE}{ox.Literal(graph.source_checksum)} .\n"
     if graph.patient:
-        text += f"{g} {_P_ABOUT_PATIENT} {ox.NamedNode(graph.patient)} .\n"
+        text += g + _about_patient(graph.patient)  # a patient's graphs come together: cached
     return text.encode()
+
+
+_CHECKSUM_PREDICATE = f" {_P_CHECKSUM} "
+
+
+@lru_cache(maxsize=256)
+def _about_patient(patient: str) -> str:
+    """Return the ``tg:aboutPatient`` statement of ``patient``, without subject."""
+    return f" {_P_ABOUT_PATIENT} {ox.NamedNode(patient)} .\n"
 
 
 @lru_cache(maxsize=16)
@@ -404,12 +413,13 @@ class IngestPipeline:
                                         or self.on_invalid == "quarantine")):
             self._update_quarantine(quarantined, written)
         held = {w.graph for w in quarantined}
-        issues_by_graph = {g.graph: g.issues for g in unit.graphs}
+        # only graphs with issues (an NDJSON file's outcome names up to a unit's 20,000 graphs)
+        issues_by_graph = {g.graph: g.issues for g in unit.graphs if g.issues}
         for outcome in unit.outcomes:
             if outcome.status == "ingested":
                 mine = set(outcome.graphs)
-                for g in mine:
-                    for issue in issues_by_graph.get(g, []):
+                for g in sorted(mine & issues_by_graph.keys()):
+                    for issue in issues_by_graph[g]:
                         if issue not in outcome.issues:
                             outcome.issues.append(issue)
                 if mine and mine <= set(rejected):
