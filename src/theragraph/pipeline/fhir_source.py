@@ -101,7 +101,7 @@ class FhirHandler:
                 2,500 -> 10,000 halved the compaction CPU and cut the total by 17 %; 10,000 ->
                 20,000 halved it again (7.7 -> 4.2 s, 2 s less in all, 0.5 s less wall time in
                 alternating runs) for 0.43 GB more peak memory (1.08 GB), most of it the bulk
-                loader's.
+                loader's; ~1.25 GB since two units are written side by side.
             first_batch_size: graphs in the first unit: small, so that validation and the store
                 write start while the workers read on (instead of waiting for a whole unit).
             validate: validate each resource with the R4B models (off only for benchmarks).
