@@ -95,14 +95,17 @@ def test_sigkill_during_a_write_leaves_every_graph_complete_or_absent(tmp_path):
         proc = subprocess.run([sys.executable, "-c", _CHILD, str(data), str(store_dir), delay],
                               env=env, capture_output=True, text=True, timeout=120)
         assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
-        interrupted += (store_dir / JOURNAL_NAME).exists()  # killed inside the bulk load
+        # killed inside a bulk load (the second unit's; the third may be loading beside it, with
+        # a journal of its own)
+        interrupted += (store_dir / JOURNAL_NAME).exists()
 
         store = OxigraphStore(store_dir)  # opens after the crash: an interrupted load is rolled back
         found = _graph_sizes(store)
-        assert len(found) in (300, 600)  # the first unit landed whole, the second whole or not at all
+        # the first unit landed whole; the second (and a third written beside it) whole or not at all
+        assert len(found) in (300, 600, 900)
         for graph, size in found.items():
             assert size == expected[graph], graph  # complete, or absent
-        assert not (store_dir / JOURNAL_NAME).exists()
+        assert not list(store_dir.glob("*.journal"))
         store.close()
     # the roll-back path ran at least once (else the timing missed the load every time)
     assert interrupted, "no kill landed inside a bulk load; adjust the delays"
