@@ -273,7 +273,7 @@ class IngestPipeline:
         # whole; N+1's validation sees N's facts through the validator, see _run_handler), and
         # where the store can (on-disk pyoxigraph: concurrent_writes) N+1 is written beside N.
         threads = max(1, getattr(self.store, "concurrent_writes", 1))
-        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="theragraph-write") as writer:
+        with ThreadPoolExecutor(threads, thread_name_prefix="theragraph-write") as writer:
             for handler in self.handlers:
                 chunk = groups.get(handler.kind) or []
                 if chunk:
@@ -302,8 +302,8 @@ class IngestPipeline:
                 if pending is not None and not early:
                     pending, done = None, pending
                     self._finish_unit(done, report)
-                started = self._start_unit(unit, writer, unwritten=pending.facts if pending else None,
-                                           in_flight=pending)
+                started = self._start_unit(
+                    unit, writer, unwritten=pending.facts if pending else None, in_flight=pending)
                 # N+1 is the pending unit before N is finished: should that fail, N+1 is still reported
                 done, pending = pending, started if overlap else None
                 if done is not None:

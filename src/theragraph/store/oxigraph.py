@@ -105,8 +105,7 @@ def _journal_path(path: Path, slot: int) -> Path:
 
 
 def _roll_back(store: ox.Store, path: Path, journals: list[Path] | None = None) -> None:
-    """Drop the graphs named by the journals in ``path`` (all, or ``journals``) from ``store``;
-    remove the journals."""
+    """Drop the graphs the journals in ``path`` name (all, or ``journals``); remove the journals."""
     for journal in _journals(path) if journals is None else journals:
         if not journal.exists():
             continue

@@ -101,7 +101,8 @@ def test_sigkill_during_a_write_leaves_every_graph_complete_or_absent(tmp_path):
 
         store = OxigraphStore(store_dir)  # opens after the crash: an interrupted load is rolled back
         found = _graph_sizes(store)
-        # the first unit landed whole; the second (and a third written beside it) whole or not at all
+        # the first unit landed whole; the second (and a third written beside it) whole or not
+        # at all
         assert len(found) in (300, 600, 900)
         for graph, size in found.items():
             assert size == expected[graph], graph  # complete, or absent

@@ -137,13 +137,16 @@ def test_ndjson_with_a_broken_first_line_keeps_the_other_lines(tmp_path: Path, p
     assert [type(i).__name__ for i in items] == ["FailedResource", "FhirRecord", "FhirRecord", "FhirRecord"]
 
 
-def test_reading_and_mapping_leave_no_reference_cycles(tmp_path: Path, pseudonymizer: Pseudonymizer) -> None:
+def test_reading_and_mapping_leave_no_reference_cycles(
+    tmp_path: Path, pseudonymizer: Pseudonymizer
+) -> None:
     """Each resource's data is freed when its record is: no reference cycle per resource.
 
     A cycle per resource (a self-calling closure) kept every resource's data alive until the
     cyclic GC found it: ~19 objects per resource, ~4 % of a worker's CPU in collections.
     """
-    objs = [fb.patient("p1", mrn="MRN1"), fb.lu_psma_cycle("a1", "p1", 1, "2021-01-05T10:00:00Z", 7.4)]
+    objs = [fb.patient("p1", mrn="MRN1"),
+            fb.lu_psma_cycle("a1", "p1", 1, "2021-01-05T10:00:00Z", 7.4)]
     objs += [fb.psa(f"o{i}", "p1", i + 0.5, "2020-01-02") for i in range(20)]
     objs.append(fb.psa("dangling", "p-not-here", 1.0, "2020-01-02"))  # a reported problem too
     path = fb.write_ndjson(tmp_path / "x.ndjson", objs)

@@ -142,11 +142,12 @@ def test_bulk_loads_side_by_side_have_a_journal_each(tmp_path, monkeypatch):  # 
     assert OxigraphStore(None).concurrent_writes == 1  # in memory: one transaction per load
 
 
-def test_every_journal_left_by_a_crash_is_rolled_back(tmp_path):
+def test_every_journal_left_by_a_crash_is_rolled_back(tmp_path):  # noqa: ANN001
+    """Two loads side by side, both killed: both journals' graphs are dropped on the next open."""
     store = OxigraphStore(tmp_path / "s")
-    store.raw.bulk_load(b"<https://example.org/a> { <https://example.org/n> <https://example.org/p> 1 . }\n"
-                        b"<https://example.org/b> { <https://example.org/n> <https://example.org/p> 2 . }",
-                        format=ox.RdfFormat.TRIG)
+    n, p = "<https://example.org/n>", "<https://example.org/p>"
+    trig = f"<https://example.org/a> {{ {n} {p} 1 . }}\n<https://example.org/b> {{ {n} {p} 2 . }}"
+    store.raw.bulk_load(trig.encode(), format=ox.RdfFormat.TRIG)
     (tmp_path / "s" / JOURNAL_NAME).write_text("https://example.org/a\n")
     (tmp_path / "s" / "theragraph-bulk-load-1.journal").write_text("https://example.org/b\n")
     store.close()
