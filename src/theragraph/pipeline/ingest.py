@@ -89,6 +89,7 @@ _P_GENERATED_AT = ox.NamedNode(str(PROV.generatedAtTime))
 _P_READER_VERSION = ox.NamedNode(str(TG.readerVersion))
 _P_ABOUT_PATIENT = ox.NamedNode(str(TG.aboutPatient))
 _READER_VERSION = to_literal(__version__)
+_CHECKSUM_PREDICATE = f" {_P_CHECKSUM} "  # as provenance_ntriples writes it (spaces around)
 
 
 @lru_cache(maxsize=64)
@@ -124,8 +125,6 @@ def provenance_ntriples(graph: MappedGraph, *, generated_at: datetime, activity:
         text += g + _about_patient(graph.patient)  # a patient's graphs come together: cached
     return text.encode()
 
-
-_CHECKSUM_PREDICATE = f" {_P_CHECKSUM} "
 
 
 @lru_cache(maxsize=256)

@@ -156,11 +156,11 @@ def test_warm_up_validates_each_files_first_resource_and_changes_nothing(tmp_pat
 def test_objects_are_frozen_while_the_workers_run_and_released_after(tmp_path):  # noqa: ANN001
     import gc
 
-    from theragraph.pipeline.fhir_parallel import FULL_COLLECTION_THRESHOLD, frozen_for_fork
+    from theragraph.pipeline.fhir_parallel import FULL_COLLECTION_THRESHOLD, collector_set_for_workers
 
     assert gc.get_freeze_count() == 0
     thresholds = gc.get_threshold()
-    with frozen_for_fork():
+    with collector_set_for_workers():
         assert gc.get_freeze_count() > 0  # the parent's objects: out of the collector's walks
         assert gc.get_threshold()[2] >= FULL_COLLECTION_THRESHOLD  # full collections put off
         assert gc.get_threshold()[:2] == thresholds[:2]  # young ones as they were
@@ -170,7 +170,7 @@ def test_objects_are_frozen_while_the_workers_run_and_released_after(tmp_path): 
     # are freed, so only "still frozen" is asserted)
     gc.freeze()
     try:
-        with frozen_for_fork():
+        with collector_set_for_workers():
             pass
         assert gc.get_freeze_count() > 0
     finally:
